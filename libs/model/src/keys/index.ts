@@ -1,0 +1,16 @@
+export {
+  affinityKey,
+  affinityPrefix,
+  blockKey,
+  blockPrefix,
+  handleKey,
+  handlePrefix,
+  ipamConfigKey,
+  parseAffinityKey,
+  parseBlockKey,
+  parseHandleKey,
+  parseResourceKey,
+  resourceKey,
+  resourcePrefix,
+} from './keys';
+export type { AffinityKey, AffinityType, ResourcePlural } from './keys';
