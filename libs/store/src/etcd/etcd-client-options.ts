@@ -1,0 +1,98 @@
+import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
+import { isRecoverableError, type IOptions } from 'etcd3';
+import { StoreInvalidRequestError } from '../errors';
+
+export interface EtcdTlsOptions {
+  /** CA bundle that signed the etcd server certificates; the system roots when omitted. */
+  ca?: Buffer;
+  /** Client certificate chain for mTLS; must come with `key`. */
+  cert?: Buffer;
+  /** Client private key for mTLS; must come with `cert`. */
+  key?: Buffer;
+}
+
+export interface EtcdDatastoreOptions {
+  /** Client URLs, e.g. `https://etcd-0:2379`. All http or all https. */
+  endpoints: string[];
+  /** Prefix added to every key (isolation, e.g. one per test). Keys in results exclude it. */
+  namespace?: string;
+  /** TLS material; requires https endpoints. */
+  tls?: EtcdTlsOptions;
+  /** Bound on every unary call, retries included; past it the call fails with StoreUnavailableError. */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+// Retries of one call (cockatiel counts retries, not attempts); etcd3 sends successive
+// attempts round the members in shuffled order. Decorrelated-jitter exponential backoff;
+// the request deadline, not this count, is what bounds a call in time.
+const MAX_RETRIES = 5;
+const RETRY_INITIAL_DELAY_MS = 50;
+const RETRY_MAX_DELAY_MS = 1000;
+// Watch streams reconnect forever; this caps the pause between attempts so a watch resumes
+// within a couple of seconds of etcd coming back (etcd3's default cap is 30 s).
+const WATCH_RECONNECT_MAX_DELAY_MS = 2000;
+
+/**
+ * Turns Atoll's options into etcd3's, with the fault handling measured to work here
+ * (see the environment notes): a global retry policy with exponential backoff, no
+ * per-host circuit breaker (etcd3's default breaker plus short deadlines blacked out every
+ * member for seconds), a deadline on unary calls only — never on watch or lease streams.
+ */
+export function buildEtcdClientOptions(options: EtcdDatastoreOptions): IOptions {
+  const requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs);
+  validateEndpoints(options.endpoints, options.tls !== undefined);
+  return {
+    hosts: [...options.endpoints],
+    ...(options.tls ? { credentials: buildCredentials(options.tls) } : {}),
+    // Large lists (thousands of blocks) can exceed grpc-js's default 4 MiB receive limit.
+    grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    // A fallback only: EtcdDatastore passes a per-operation deadline on every unary call.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
+    faultHandling: {
+      host: () => noop,
+      global: retry(handleWhen(isRecoverableError), {
+        maxAttempts: MAX_RETRIES,
+        backoff: new ExponentialBackoff({ initialDelay: RETRY_INITIAL_DELAY_MS, maxDelay: RETRY_MAX_DELAY_MS }),
+      }),
+      // etcd3 wants a backoff *state* here (it calls next() on it before each reconnect).
+      watchBackoff: new ExponentialBackoff({
+        initialDelay: RETRY_INITIAL_DELAY_MS,
+        maxDelay: WATCH_RECONNECT_MAX_DELAY_MS,
+      }).next(),
+    },
+  };
+}
+
+export function resolveRequestTimeout(requestTimeoutMs: number | undefined): number {
+  if (requestTimeoutMs === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new StoreInvalidRequestError(`requestTimeoutMs must be a positive number of milliseconds, got ${requestTimeoutMs}`);
+  }
+  return requestTimeoutMs;
+}
+
+function validateEndpoints(endpoints: string[], hasTls: boolean): void {
+  if (endpoints.length === 0) throw new StoreInvalidRequestError('at least one etcd endpoint is required');
+  const secure = endpoints.filter((e) => e.startsWith('https://')).length;
+  if (secure > 0 && secure < endpoints.length) {
+    throw new StoreInvalidRequestError('etcd endpoints must be all http:// or all https://');
+  }
+  if (hasTls && secure === 0) {
+    throw new StoreInvalidRequestError('tls options were given but the etcd endpoints are http://; use https://');
+  }
+}
+
+function buildCredentials(tls: EtcdTlsOptions): NonNullable<IOptions['credentials']> {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new StoreInvalidRequestError('tls.cert and tls.key must be given together (client certificate and its key)');
+  }
+  return {
+    // etcd3 types the root certificate as required, but hands it to grpc's createSsl, which
+    // falls back to the system roots when it is missing.
+    rootCertificate: tls.ca as Buffer,
+    ...(tls.key ? { privateKey: tls.key } : {}),
+    ...(tls.cert ? { certChain: tls.cert } : {}),
+  };
+}

@@ -1,0 +1,5 @@
+import { describeStoreContract } from '../testing/store-contract';
+import { makeEtcdTestStore } from '../testing/etcd-test-store';
+
+// The same contract as MemoryDatastore, on the real etcd jest's global setup started.
+describeStoreContract('EtcdDatastore', makeEtcdTestStore);

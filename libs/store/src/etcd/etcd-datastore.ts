@@ -1,0 +1,131 @@
+import { Etcd3, type Namespace } from 'etcd3';
+import type { Datastore, Kv, Transaction, WatchEvent, WatchHandle } from '../datastore';
+import { StoreClosedError, StoreCompactedError, StoreError } from '../errors';
+import { validateKey, validateKeys, validateTransaction, validateWatchRevision } from '../request-validation';
+import { callOptionsWithin, type EtcdCallOptions } from './etcd-call';
+import { buildEtcdClientOptions, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
+import { toStoreError } from './etcd-errors';
+import { isRevisionCompacted, listEtcdPrefix, readEtcdKey } from './etcd-reads';
+import { commitEtcdTransaction, readEtcdSnapshot } from './etcd-transaction';
+import { startEtcdWatch, type EtcdWatch } from './etcd-watch';
+import { withTimeBound } from './time-bound';
+
+/**
+ * The Datastore port on etcd v3. Every unary call is bounded by `requestTimeoutMs`
+ * (retries included) and fails with StoreUnavailableError past it; watch() takes at most
+ * twice that (a compaction probe, then etcd accepting the watch). Open watches have no
+ * deadline and survive connection loss. See README for what etcd3's retries imply.
+ */
+export class EtcdDatastore implements Datastore {
+  private readonly client: Etcd3;
+  private readonly ns: Namespace;
+  private readonly requestTimeoutMs: number;
+  private readonly watches = new Set<EtcdWatch>();
+  private closed = false;
+
+  constructor(options: EtcdDatastoreOptions) {
+    this.requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs);
+    this.client = new Etcd3(buildEtcdClientOptions(options));
+    this.ns = options.namespace ? this.client.namespace(options.namespace) : this.client;
+  }
+
+  get(key: string): Promise<Kv | undefined> {
+    return this.run('get', (call) => {
+      validateKey(key);
+      return readEtcdKey(this.ns, key, call);
+    });
+  }
+
+  getMany(keys: string[]): Promise<Map<string, Kv | undefined>> {
+    return this.run('getMany', async (call) => {
+      validateKeys(keys);
+      const snapshot = await readEtcdSnapshot(this.ns, keys, call);
+      return new Map(keys.map((key) => [key, snapshot.get(key)]));
+    });
+  }
+
+  list(prefix: string): Promise<{ items: Kv[]; revision: bigint }> {
+    return this.run('list', (call) => listEtcdPrefix(this.ns, prefix, call));
+  }
+
+  commit(txn: Transaction): Promise<{ revision: bigint }> {
+    return this.run('commit', (call) => {
+      validateTransaction(txn);
+      return commitEtcdTransaction(this.ns, txn, call);
+    });
+  }
+
+  async watch(
+    prefix: string,
+    fromRevision: bigint,
+    onEvent: (e: WatchEvent) => void,
+    onError: (err: StoreError) => void,
+  ): Promise<WatchHandle> {
+    validateWatchRevision(fromRevision);
+    // Checked up front because etcd3 reports a watch on compacted history only as an
+    // untyped cancellation after the watch was accepted.
+    if (await this.run('watch', (call) => isRevisionCompacted(this.ns, fromRevision, call))) {
+      throw new StoreCompactedError(fromRevision);
+    }
+    let watch: EtcdWatch;
+    try {
+      watch = await startEtcdWatch({
+        ns: this.ns,
+        prefix,
+        fromRevision,
+        onEvent,
+        onError,
+        timeoutMs: this.requestTimeoutMs,
+        explainCancel: (resumeRevision, cause) => this.explainWatchCancel(resumeRevision, cause),
+      });
+    } catch (err) {
+      throw toStoreError(err, 'watch');
+    }
+    if (this.closed) {
+      // close() ran while etcd was accepting the watch and could not see it.
+      await watch.close();
+      throw new StoreClosedError();
+    }
+    this.watches.add(watch);
+    return {
+      close: async () => {
+        this.watches.delete(watch);
+        await watch.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const open = [...this.watches];
+    this.watches.clear();
+    await Promise.all(open.map((w) => w.close()));
+    this.client.close();
+  }
+
+  /** Runs one unary operation within the time bound and maps whatever it throws. */
+  private async run<T>(operation: string, work: (call: EtcdCallOptions) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await withTimeBound(work(callOptionsWithin(this.requestTimeoutMs)), this.requestTimeoutMs, operation);
+    } catch (err) {
+      throw this.closed ? new StoreClosedError() : toStoreError(err, operation);
+    }
+  }
+
+  private async explainWatchCancel(resumeRevision: bigint, cause: unknown): Promise<StoreError> {
+    try {
+      if (await this.run('watch', (call) => isRevisionCompacted(this.ns, resumeRevision, call))) {
+        return new StoreCompactedError(resumeRevision, cause);
+      }
+      return new StoreError('internal', 'etcd cancelled the watch', { retryable: false, cause });
+    } catch (err) {
+      return toStoreError(err, 'watch');
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
