@@ -1,0 +1,3 @@
+export { parseSelector } from './selector';
+export type { Selector } from './selector';
+export { SelectorSyntaxError } from './errors';
