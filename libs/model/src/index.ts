@@ -1,3 +1,6 @@
 export * from './json';
 export * from './keys';
 export * from './records';
+export * from './selector';
+export * from './resources';
+export * from './loading';
