@@ -1,0 +1,207 @@
+import { blockCount, blockIndex, Cidr, cidrContainsCidr, formatCidr, IpVersion } from '@atoll/ipmath';
+import { affinityString } from '@atoll/model';
+import { Datastore } from '@atoll/store';
+import { claimBlock } from '../affinity/claim';
+import { releaseBlockAffinity } from '../affinity/release';
+import { freeOrdinals, isEmpty } from '../block';
+import { isIpamError } from '../errors';
+import { IpamRecords, type BlockRecord } from '../io';
+import { hostBlockOrder, fnv1Hash32 } from '../pools/block-order';
+import type { IpamContext } from '../resource-view';
+import type { PoolView } from '../types';
+import { HostAffinityCache } from './affinity-cache';
+import { WorkingSet } from './working-set';
+
+/** Calico reclaims another host's empty block only once it has been claimed this long. */
+export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000;
+
+/**
+ * Finds blocks for one allocation attempt of one host: the host's own blocks, a new
+ * block to claim, or other blocks to borrow from. Reads are made once per attempt and
+ * every block it hands out is in the attempt's working set.
+ */
+export class BlockSearch {
+  private readonly affine = new Map<IpVersion, Promise<BlockRecord[]>>();
+  private readonly all = new Map<IpVersion, Promise<BlockRecord[]>>();
+  private readonly reserved = new Map<string, (o: number) => boolean>();
+  /** Families whose affinities were listed in this attempt. */
+  private readonly listed = new Set<IpVersion>();
+
+  constructor(
+    private readonly deps: {
+      ds: Datastore;
+      records: IpamRecords;
+      ws: WorkingSet;
+      host: string;
+      ctx: IpamContext;
+      now: Date;
+      affinityCache: HostAffinityCache;
+      /** Blocks read up front with the requests' handles, by CIDR text. */
+      preloaded: ReadonlyMap<string, BlockRecord>;
+    },
+  ) {}
+
+  reservedPredicate(block: Cidr): (o: number) => boolean {
+    const key = formatCidr(block);
+    let p = this.reserved.get(key);
+    if (!p) {
+      p = this.deps.ctx.reservations.ordinalPredicate(block);
+      this.reserved.set(key, p);
+    }
+    return p;
+  }
+
+  hasFree(cidrText: string): boolean {
+    const block = this.deps.ws.block(cidrText);
+    if (!block) return false;
+    const isReserved = this.reservedPredicate(block.cidr);
+    return block.unallocated.some((o) => !isReserved(o));
+  }
+
+  /**
+   * The host's blocks of a family, in key order (lexicographic by CIDR text, as Calico):
+   * from the affinity cache and the blocks read up front when the cache knows the host,
+   * else from a listing of the host's affinities.
+   */
+  async affineBlocks(version: IpVersion): Promise<BlockRecord[]> {
+    const cached = this.deps.affinityCache.get(this.deps.host, version);
+    if (cached === undefined) return this.listAffine(version);
+    const out: BlockRecord[] = [];
+    for (const cidrText of cached) {
+      const rec = this.deps.preloaded.get(cidrText);
+      if (rec && this.isOurs(rec)) out.push(rec);
+      else this.deps.affinityCache.remove(this.deps.host, version, cidrText);
+    }
+    return this.adopt(out);
+  }
+
+  /**
+   * Lists the host's affinities again (once per attempt and family) and returns blocks
+   * the cache did not know — claimed by another replica for this host, say. Called before
+   * claiming a new block or refusing for the block limit, so neither rests on a stale hint.
+   */
+  async refreshAffine(version: IpVersion, known: readonly BlockRecord[]): Promise<BlockRecord[]> {
+    if (this.listed.has(version)) return [];
+    const knownCidrs = new Set(known.map((b) => b.cidrText));
+    return (await this.listAffine(version)).filter((b) => !knownCidrs.has(b.cidrText));
+  }
+
+  private async listAffine(version: IpVersion): Promise<BlockRecord[]> {
+    this.listed.add(version);
+    const { records, host } = this.deps;
+    const affinities = (await records.listHostAffinities(host, version)).filter((a) => a.value.state === 'confirmed');
+    const wanted = affinities.map((a) => a.id.cidr).filter((c) => !this.deps.preloaded.has(formatCidr(c)));
+    const blocks = new Map([...this.deps.preloaded, ...(await records.getBlocks(wanted))]);
+    // A confirmed affinity whose block is gone or says otherwise is stale; the claim path
+    // repairs or withdraws it when the block is next wanted.
+    const out = affinities.flatMap((a) => {
+      const rec = blocks.get(formatCidr(a.id.cidr));
+      return rec && this.isOurs(rec) ? [rec] : [];
+    });
+    this.deps.affinityCache.set(host, version, out.map((b) => b.cidrText));
+    return this.adopt(out);
+  }
+
+  private isOurs(rec: BlockRecord): boolean {
+    return rec.value.affinity === affinityString('host', this.deps.host);
+  }
+
+  /** Puts the blocks into the working set; a block already there keeps its in-memory state. */
+  private adopt(blocks: BlockRecord[]): BlockRecord[] {
+    for (const b of blocks) this.deps.ws.addBlock(b);
+    return blocks;
+  }
+
+  private allBlocks(version: IpVersion): Promise<BlockRecord[]> {
+    let p = this.all.get(version);
+    if (!p) {
+      p = this.deps.records.listBlocks(version);
+      this.all.set(version, p);
+    }
+    return p;
+  }
+
+  /**
+   * Claims a block for the host: the first block position (from the host's starting point)
+   * in the pools that has no block yet, or failing that another host's empty block that
+   * was claimed over a minute ago. Undefined when nothing can be claimed.
+   */
+  async claimNewBlock(pools: readonly PoolView[], version: IpVersion): Promise<BlockRecord | undefined> {
+    const { ctx, host } = this.deps;
+    const existing = new Map((await this.allBlocks(version)).map((b) => [b.cidrText, b]));
+    const reclaimable: BlockRecord[] = [];
+    for (const pool of pools) {
+      for (const cidr of hostBlockOrder(pool.cidr, pool.blockSize, host)) {
+        if (ctx.reservations.coversBlock(cidr)) continue;
+        const text = formatCidr(cidr);
+        if (this.deps.ws.hasBlock(text)) continue; // claimed or read earlier in this attempt
+        const rec = existing.get(text);
+        if (rec) {
+          if (this.isReclaimable(rec)) reclaimable.push(rec);
+          continue;
+        }
+        const claimed = await this.claim(cidr);
+        if (claimed) return claimed;
+      }
+    }
+    for (const rec of reclaimable) {
+      const released = await releaseBlockAffinity(this.deps.ds, {
+        host: rec.value.affinity!.slice(rec.value.affinity!.indexOf(':') + 1),
+        type: rec.value.affinity!.startsWith('virtual:') ? 'virtual' : 'host',
+        cidr: rec.value.cidr,
+        requireEmpty: true,
+        requiredSequenceNumber: rec.value.sequenceNumber,
+      }).catch((err: unknown) => {
+        if (isIpamError(err, 'block-not-empty') || isIpamError(err, 'sequence-mismatch')) return 'not-ours' as const;
+        throw err;
+      });
+      if (released !== 'released') continue;
+      const claimed = await this.claim(rec.value.cidr);
+      if (claimed) return claimed;
+    }
+    return undefined;
+  }
+
+  private isReclaimable(rec: BlockRecord): boolean {
+    const b = rec.value;
+    if (b.affinity === null || b.affinity === affinityString('host', this.deps.host) || !isEmpty(b)) return false;
+    if (freeOrdinals(b, this.reservedPredicate(b.cidr)).length === 0) return false;
+    // A block without a claim time predates claim times and counts as old enough.
+    const claimed = b.affinityClaimTime === undefined ? 0 : Date.parse(b.affinityClaimTime);
+    return this.deps.now.getTime() - claimed >= EMPTY_BLOCK_MIN_RECLAIM_AGE_MS;
+  }
+
+  private async claim(cidr: Cidr): Promise<BlockRecord | undefined> {
+    const outcome = await claimBlock(this.deps.ds, { host: this.deps.host, cidr, now: this.deps.now });
+    if (outcome.kind !== 'claimed') {
+      // Someone created this block since we listed: the list is stale for borrowing too.
+      this.all.delete(cidr.version);
+      return undefined;
+    }
+    this.deps.ws.addBlock(outcome.block);
+    this.deps.affinityCache.add(this.deps.host, cidr.version, outcome.block.cidrText);
+    return outcome.block;
+  }
+
+  /**
+   * Existing blocks of the pool with room, in the host's walk order, for borrowing. Only
+   * blocks that exist are visited, so a huge IPv6 pool costs what it holds, not its size.
+   */
+  async borrowCandidates(pool: PoolView): Promise<BlockRecord[]> {
+    const { ws, host } = this.deps;
+    const inPool = (await this.allBlocks(pool.cidr.version)).filter(
+      (b) => b.value.cidr.prefix === pool.blockSize && cidrContainsCidr(pool.cidr, b.value.cidr),
+    );
+    const count = blockCount(pool.cidr, pool.blockSize);
+    const start = BigInt(fnv1Hash32(host)) % count;
+    const rank = (b: BlockRecord) => (blockIndex(pool.cidr, b.value.cidr) - start + count) % count;
+    inPool.sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
+    const out: BlockRecord[] = [];
+    for (const rec of inPool) {
+      if (this.deps.ctx.reservations.coversBlock(rec.value.cidr)) continue;
+      ws.addBlock(rec);
+      if (this.hasFree(rec.cidrText)) out.push(rec);
+    }
+    return out;
+  }
+}

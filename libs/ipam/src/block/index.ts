@@ -1,0 +1,16 @@
+export { assignFromBlock, assignOrdinal } from './assign';
+export type { BlockAssignment } from './assign';
+export { newBlock, withNextSequence } from './create';
+export {
+  allocatedOrdinals,
+  attributeOf,
+  freeOrdinals,
+  isCoolingDown,
+  isEmpty,
+  ordinalAddress,
+  ordinalsOfHandle,
+  WINDOWS_RESERVED_HANDLE,
+} from './inspect';
+export { freeCooledDown, markReleased, releaseHandleOrdinals, releaseOrdinals } from './release';
+export type { BlockRelease, OrdinalRelease, ReleaseTiming } from './release';
+export { blockProblems } from './validate';

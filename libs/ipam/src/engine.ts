@@ -1,0 +1,188 @@
+import { IpamConfig } from '@atoll/model';
+import { Datastore } from '@atoll/store';
+import { checkConsistency, CheckReport } from './check';
+import { claimAffinity, releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity/host-affinities';
+import { assignSpecificIp } from './assign/assign-ip';
+import { HostAffinityCache } from './assign/affinity-cache';
+import { autoAssignBatch } from './assign/auto-assign';
+import { getIpamConfig, updateIpamConfig } from './config';
+import { IpamError, Messages } from './errors';
+import { HostQueue } from './host-queue';
+import type {
+  AssignIpRequest,
+  AssignmentAttributes,
+  AutoAssignRequest,
+  AutoAssignResult,
+  ClaimAffinityResult,
+  Ipam,
+  ReleaseIpsResult,
+  ReleaseOptions,
+  Utilization,
+} from './ipam';
+import { IpamRecords } from './io';
+import { assignmentAttributes } from './release/attributes';
+import { ipsByHandle, releaseByHandle } from './release/by-handle';
+import { releaseIps } from './release/release-ips';
+import type { ResourceView } from './resource-view';
+import { DEFAULT_RETRY_POLICY, RetryPolicy } from './retry';
+import { StoreResourceView } from './store-resource-view';
+import { computeUtilization } from './utilization';
+
+export interface IpamEngineOptions {
+  readonly datastore: Datastore;
+  /** Where pools, reservations, config and nodes are read; defaults to the datastore itself. */
+  readonly resources?: ResourceView;
+  readonly now?: () => Date;
+  readonly retry?: RetryPolicy;
+  /**
+   * Most requests of one host served by one transaction. Each adds a handle (and maybe a
+   * block) to the transaction; etcd allows 128 operations in one.
+   */
+  readonly maxBatch?: number;
+}
+
+type HostTask = { kind: 'auto'; req: AutoAssignRequest } | { kind: 'ip'; req: AssignIpRequest };
+type HostResult = AutoAssignResult | string;
+
+const DEFAULT_MAX_BATCH = 32;
+
+function checkCount(name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > 65536) {
+    throw new IpamError('invalid-argument', `${name} must be an integer between 0 and 65536, got ${n}`);
+  }
+}
+
+function checkName(name: string, v: unknown): void {
+  if (typeof v !== 'string' || v.length === 0) throw new IpamError('invalid-argument', `${name} must be a non-empty string`);
+  if (v.includes('/') && name === 'hostname') throw new IpamError('invalid-argument', `hostname "${v}" must not contain "/"`);
+}
+
+/**
+ * The IPAM engine: Calico's semantics over the datastore port. Requests for one host go
+ * through a per-host queue (see HostQueue); everything else runs concurrently and relies on
+ * compare-and-swap, so several engines (allocator replicas) can share one datastore.
+ */
+export class IpamEngine implements Ipam {
+  private readonly ds: Datastore;
+  private readonly resources: ResourceView;
+  private readonly now: () => Date;
+  private readonly retry: RetryPolicy;
+  private readonly hostQueue: HostQueue<HostTask, HostResult>;
+  private readonly affinityCache = new HostAffinityCache();
+
+  constructor(opts: IpamEngineOptions) {
+    this.ds = opts.datastore;
+    this.resources = opts.resources ?? new StoreResourceView(opts.datastore);
+    this.now = opts.now ?? (() => new Date());
+    this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
+    this.hostQueue = new HostQueue((host, tasks) => this.runHostBatch(host, tasks), opts.maxBatch ?? DEFAULT_MAX_BATCH);
+  }
+
+  async autoAssign(req: AutoAssignRequest): Promise<AutoAssignResult> {
+    checkCount('num4', req.num4);
+    checkCount('num6', req.num6);
+    checkName('handleId', req.handleId);
+    checkName('hostname', req.hostname);
+    if (!req.intendedUse) throw new IpamError('invalid-argument', Messages.mustSpecifyUse);
+    return (await this.hostQueue.submit(req.hostname, { kind: 'auto', req })) as AutoAssignResult;
+  }
+
+  async assignIP(req: AssignIpRequest): Promise<string> {
+    checkName('handleId', req.handleId);
+    checkName('hostname', req.hostname);
+    return (await this.hostQueue.submit(req.hostname, { kind: 'ip', req })) as string;
+  }
+
+  private async runHostBatch(host: string, tasks: readonly HostTask[]): Promise<(HostResult | Error)[]> {
+    const ctx = await this.resources.context();
+    const results: (HostResult | Error)[] = new Array(tasks.length);
+    const autos: number[] = [];
+    tasks.forEach((t, i) => t.kind === 'auto' && autos.push(i));
+    if (autos.length > 0) {
+      const node = await this.resources.node(host);
+      if (!node) {
+        for (const i of autos) results[i] = new IpamError('node-not-found', Messages.nodeNotFound(host));
+      } else {
+        const out = await autoAssignBatch(
+          { ds: this.ds, now: this.now, retry: this.retry, affinityCache: this.affinityCache },
+          host,
+          ctx,
+          node,
+          autos.map((i) => (tasks[i] as { req: AutoAssignRequest }).req),
+        );
+        autos.forEach((ti, j) => (results[ti] = out[j]!));
+      }
+    }
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t.kind !== 'ip') continue;
+      try {
+        results[i] = await assignSpecificIp({ ds: this.ds, now: this.now, retry: this.retry }, ctx, t.req);
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    return results;
+  }
+
+  async releaseIPs(opts: readonly ReleaseOptions[]): Promise<ReleaseIpsResult> {
+    const ctx = await this.resources.context();
+    return releaseIps({ ds: this.ds, now: this.now, retry: this.retry }, ctx, opts);
+  }
+
+  async releaseByHandle(handleId: string): Promise<string[]> {
+    checkName('handleId', handleId);
+    const ctx = await this.resources.context();
+    return releaseByHandle({ ds: this.ds, now: this.now, retry: this.retry, cooldownSeconds: ctx.config.ipCooldownSeconds }, handleId);
+  }
+
+  async ipsByHandle(handleId: string): Promise<string[]> {
+    checkName('handleId', handleId);
+    return ipsByHandle(this.ds, handleId);
+  }
+
+  async getAssignmentAttributes(ip: string): Promise<AssignmentAttributes> {
+    const ctx = await this.resources.context();
+    return assignmentAttributes(this.ds, ctx, ip, this.now());
+  }
+
+  async claimAffinity(cidr: string, host: string): Promise<ClaimAffinityResult> {
+    checkName('hostname', host);
+    return claimAffinity(this.ds, await this.resources.context(), cidr, host, this.now());
+  }
+
+  async releaseAffinity(cidr: string, host: string, opts: { mustBeEmpty: boolean }): Promise<void> {
+    checkName('hostname', host);
+    await releaseAffinity(this.ds, await this.resources.context(), cidr, host, opts.mustBeEmpty);
+  }
+
+  async releaseHostAffinities(host: string, opts: { mustBeEmpty: boolean }): Promise<void> {
+    checkName('hostname', host);
+    await releaseHostAffinities(this.ds, host, opts.mustBeEmpty);
+  }
+
+  async releasePoolAffinities(poolCidr: string): Promise<void> {
+    await releasePoolAffinities(this.ds, poolCidr);
+  }
+
+  getIPAMConfig(): Promise<IpamConfig> {
+    return getIpamConfig(this.ds);
+  }
+
+  async setIPAMConfig(config: IpamConfig): Promise<void> {
+    await updateIpamConfig(this.ds, () => config);
+  }
+
+  /** A consistency report over the datastore (see CheckReport). */
+  async check(): Promise<CheckReport> {
+    const ctx = await this.resources.context();
+    return checkConsistency(this.ds, ctx.pools, this.now());
+  }
+
+  async getUtilization(opts: { poolNames?: readonly string[] } = {}): Promise<Utilization> {
+    const ctx = await this.resources.context();
+    const pools = opts.poolNames ? ctx.pools.filter((p) => opts.poolNames!.includes(p.name)) : ctx.pools;
+    const blocks = await new IpamRecords(this.ds).listBlocks();
+    return computeUtilization(pools, blocks, ctx.reservations);
+  }
+}

@@ -1,0 +1,26 @@
+export { IpamEngine } from './engine';
+export type { IpamEngineOptions } from './engine';
+export type {
+  AssignIpRequest,
+  AssignmentAttributes,
+  AutoAssignRequest,
+  AutoAssignResult,
+  BlockUtilization,
+  ClaimAffinityResult,
+  FamilyAssignment,
+  Ipam,
+  PoolUtilization,
+  ReleaseIpsResult,
+  ReleaseOptions,
+  Utilization,
+} from './ipam';
+export { IpamError, isIpamError, Messages } from './errors';
+export type { IpamErrorCode } from './errors';
+export type { IntendedUse, NodeView, PoolView } from './types';
+export type { IpamContext, ResourceView } from './resource-view';
+export { StoreResourceView, poolViewOf, nodeViewOf } from './store-resource-view';
+export { ReservedAddresses } from './pools/reservations';
+export { validateIpamConfig } from './config';
+export { DEFAULT_MAX_BLOCKS_PER_HOST, effectiveBlockLimit } from './assign/auto-assign';
+export type { CheckReport } from './check';
+export { WatchedResourceView } from './watched-resource-view';

@@ -1,0 +1,128 @@
+import {
+  affinityKey,
+  AffinityKey,
+  AllocationBlock,
+  BlockAffinity,
+  blockKey,
+  encodeAffinity,
+  encodeBlock,
+  encodeHandle,
+  encodeIpamConfig,
+  handleKey,
+  ipamConfigKey,
+  IpamConfig,
+  IpamHandle,
+} from '@atoll/model';
+import { Datastore, Kv, Precondition, StoreConflictError, StoreUnavailableError, Mutation } from '@atoll/store';
+import { withNextSequence } from '../block';
+import { translateStoreError } from './records';
+
+// The single place where the engine writes. A change names a key, the revision it was
+// read at (or that it must not exist), and the value to store (null deletes). All the
+// changes of one operation go into ONE store transaction, so a block and the handles that
+// count its addresses can never disagree.
+
+export interface Change {
+  readonly key: string;
+  /** The mod revision read, or 'absent' when the key must not exist yet. */
+  readonly expect: bigint | 'absent';
+  /** Encoded value to write; null deletes; undefined only checks the precondition. */
+  readonly next: string | null | undefined;
+}
+
+export type Readable = { revision: bigint } | undefined;
+
+function expectOf(read: Readable): bigint | 'absent' {
+  return read === undefined ? 'absent' : read.revision;
+}
+
+/**
+ * A block write. Updates bump the sequence number by one (every block write does, so a
+ * release holding an older number can tell the block changed); a new block keeps the
+ * time-based number it was created with.
+ */
+export function blockChange(read: Kv<AllocationBlock> | undefined, next: AllocationBlock | null): Change {
+  const value = next === null ? null : encodeBlock(read === undefined ? next : withNextSequence(next));
+  return { key: read?.key ?? blockKey((next as AllocationBlock).cidr), expect: expectOf(read), next: value };
+}
+
+export function handleChange(handleId: string, read: Readable, next: IpamHandle | null): Change {
+  const empty = next !== null && Object.values(next.block).every((n) => n === 0);
+  // A handle that counts nothing is deleted, as Calico does.
+  const value = next === null || empty ? null : encodeHandle({ ...next, block: nonZero(next.block) });
+  return { key: handleKey(handleId), expect: expectOf(read), next: value };
+}
+
+function nonZero(block: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(block).filter(([, n]) => n > 0));
+}
+
+export function affinityChange(id: AffinityKey, read: Readable, next: BlockAffinity | null): Change {
+  return { key: affinityKey(id), expect: expectOf(read), next: next === null ? null : encodeAffinity(next) };
+}
+
+export function configChange(read: Readable, next: IpamConfig): Change {
+  return { key: ipamConfigKey(), expect: expectOf(read), next: encodeIpamConfig(next) };
+}
+
+/** The block written by blockChange, as it is now stored (for callers that keep using it). */
+export function writtenBlock(read: Kv<AllocationBlock> | undefined, next: AllocationBlock): AllocationBlock {
+  return read === undefined ? next : withNextSequence(next);
+}
+
+function toTransaction(changes: readonly Change[]): { preconditions: Precondition[]; mutations: Mutation[] } {
+  const preconditions: Precondition[] = changes.map((c) =>
+    c.expect === 'absent' ? { key: c.key, absent: true as const } : { key: c.key, modRevision: c.expect },
+  );
+  const mutations: Mutation[] = [];
+  for (const c of changes) {
+    if (c.next === null) {
+      // deleting a key that must not exist is a no-op, not a write
+      if (c.expect !== 'absent') mutations.push({ op: 'delete', key: c.key });
+    } else if (c.next !== undefined) mutations.push({ op: 'put', key: c.key, value: c.next });
+  }
+  return { preconditions, mutations };
+}
+
+/** True when the store already holds exactly what `changes` would write. */
+function alreadyApplied(changes: readonly Change[], current: ReadonlyMap<string, Kv | undefined>): boolean {
+  return changes.every((c) => {
+    if (c.next === undefined) return true;
+    const now = current.get(c.key);
+    return c.next === null ? now === undefined : now?.value === c.next;
+  });
+}
+
+function writes(changes: readonly Change[]): boolean {
+  return changes.some((c) => c.next !== undefined);
+}
+
+/**
+ * Commits the changes in one transaction and resolves to its revision. When the store
+ * reports a conflict or cannot say whether the commit applied, the keys are re-read: if
+ * they already hold exactly our values, our own commit went through (etcd's client may
+ * resend a transaction that had committed and then report its compare as failed).
+ */
+export async function commitChanges(ds: Datastore, changes: readonly Change[]): Promise<bigint> {
+  if (!writes(changes)) return 0n;
+  const txn = toTransaction(changes);
+  try {
+    return (await ds.commit(txn)).revision;
+  } catch (err) {
+    if (err instanceof StoreConflictError) {
+      if (alreadyApplied(changes, err.current)) return maxRevision(err.current);
+      throw err;
+    }
+    if (err instanceof StoreUnavailableError) {
+      const current = await ds.getMany(changes.map((c) => c.key)).catch(() => undefined);
+      if (current && alreadyApplied(changes, current)) return maxRevision(current);
+    }
+    throw translateStoreError(err);
+  }
+}
+
+function maxRevision(current: ReadonlyMap<string, Kv | undefined>): bigint {
+  let max = 0n;
+  for (const kv of current.values()) if (kv && kv.revision > max) max = kv.revision;
+  return max;
+}

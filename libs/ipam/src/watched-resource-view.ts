@@ -1,0 +1,145 @@
+import { DEFAULT_IPAM_CONFIG, decodeIpamConfig, ipamConfigKey, IpamConfig, IPPool, IPReservation, Node, parseJsonLossless, parseResourceKey } from '@atoll/model';
+import { Datastore, StoreError, WatchEvent, WatchHandle } from '@atoll/store';
+import { ReservedAddresses } from './pools/reservations';
+import type { IpamContext, ResourceView } from './resource-view';
+import { nodeViewOf, poolViewOf, StoreResourceView } from './store-resource-view';
+import type { NodeView, PoolView } from './types';
+
+const RESOURCES_PREFIX = '/calico/resources/v3/projectcalico.org/';
+const RESTART_DELAY_MS = 500;
+
+/**
+ * Pools, reservations, nodes and the IPAM config kept in memory and current by datastore
+ * watches, so an allocation reads none of them. A node missing from the cache is read
+ * from the datastore (it may have registered a moment ago through another replica).
+ * Staleness is bounded by watch delay and is safe: every write still compares revisions.
+ */
+export class WatchedResourceView implements ResourceView {
+  private readonly pools = new Map<string, PoolView>();
+  private readonly reservations = new Map<string, readonly string[]>();
+  private readonly nodes = new Map<string, NodeView>();
+  private config: IpamConfig = DEFAULT_IPAM_CONFIG;
+  private snapshot: IpamContext | undefined;
+  private watches: WatchHandle[] = [];
+  private closed = false;
+  private appliedRevision = 0n;
+  private readonly waiters: { revision: bigint; resolve: () => void }[] = [];
+  private readonly direct: StoreResourceView;
+
+  private constructor(private readonly ds: Datastore) {
+    this.direct = new StoreResourceView(ds);
+  }
+
+  static async start(ds: Datastore): Promise<WatchedResourceView> {
+    const view = new WatchedResourceView(ds);
+    await view.load();
+    return view;
+  }
+
+  /** The revision up to which changes have been applied. */
+  get revision(): bigint {
+    return this.appliedRevision;
+  }
+
+  async context(): Promise<IpamContext> {
+    if (!this.snapshot) {
+      const pools = [...this.pools.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+      this.snapshot = { pools, reservations: new ReservedAddresses([...this.reservations.values()].flat()), config: this.config };
+    }
+    return this.snapshot;
+  }
+
+  async node(name: string): Promise<NodeView | undefined> {
+    return this.nodes.get(name) ?? this.direct.node(name);
+  }
+
+  /**
+   * Resolves once every change up to `revision` is applied. Pass the revision of a write to
+   * a watched key (a pool, reservation, node or the config): other keys' revisions are never
+   * announced by these watches.
+   */
+  waitForRevision(revision: bigint): Promise<void> {
+    if (this.appliedRevision >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.watches.map((w) => w.close()));
+    this.watches = [];
+  }
+
+  private async load(): Promise<void> {
+    const [resources, config] = await Promise.all([this.ds.list(RESOURCES_PREFIX), this.ds.list(ipamConfigKey())]);
+    this.pools.clear();
+    this.reservations.clear();
+    this.nodes.clear();
+    this.config = DEFAULT_IPAM_CONFIG;
+    for (const kv of resources.items) this.apply({ type: 'put', key: kv.key, value: kv.value, revision: kv.revision });
+    for (const kv of config.items) this.apply({ type: 'put', key: kv.key, value: kv.value, revision: kv.revision });
+    const from = (resources.revision > config.revision ? resources.revision : config.revision) + 1n;
+    this.advance(from - 1n);
+    const onError = (err: StoreError) => void this.restart(err);
+    this.watches = await Promise.all([
+      this.ds.watch(RESOURCES_PREFIX, resources.revision + 1n, (e) => this.onEvent(e), onError),
+      this.ds.watch(ipamConfigKey(), config.revision + 1n, (e) => this.onEvent(e), onError),
+    ]);
+  }
+
+  private onEvent(e: WatchEvent): void {
+    this.apply(e);
+    this.advance(e.revision);
+  }
+
+  private async restart(_err: StoreError): Promise<void> {
+    if (this.closed) return;
+    await Promise.all(this.watches.map((w) => w.close().catch(() => undefined)));
+    while (!this.closed) {
+      try {
+        await this.load();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, RESTART_DELAY_MS));
+      }
+    }
+  }
+
+  private advance(revision: bigint): void {
+    if (revision <= this.appliedRevision) return;
+    this.appliedRevision = revision;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.revision <= revision) this.waiters.splice(i, 1)[0]!.resolve();
+    }
+  }
+
+  private apply(e: WatchEvent): void {
+    this.snapshot = undefined;
+    if (e.key === ipamConfigKey()) {
+      this.config = e.type === 'put' && e.value !== undefined ? safe(() => decodeIpamConfig(e.value!)) ?? DEFAULT_IPAM_CONFIG : DEFAULT_IPAM_CONFIG;
+      return;
+    }
+    const id = parseResourceKey(e.key);
+    if (!id) return;
+    const value = e.type === 'put' && e.value !== undefined ? safe(() => parseJsonLossless(e.value!) as unknown) : undefined;
+    if (id.plural === 'ippools') {
+      const view = value === undefined ? undefined : poolViewOf(value as IPPool);
+      if (view) this.pools.set(e.key, view);
+      else this.pools.delete(e.key);
+    } else if (id.plural === 'ipreservations') {
+      const cidrs = (value as IPReservation | undefined)?.spec?.reservedCIDRs;
+      if (Array.isArray(cidrs)) this.reservations.set(e.key, cidrs);
+      else this.reservations.delete(e.key);
+    } else if (id.plural === 'nodes') {
+      if (value === undefined) this.nodes.delete(id.name);
+      else this.nodes.set(id.name, nodeViewOf(value as Node));
+    }
+  }
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}

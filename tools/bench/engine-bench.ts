@@ -1,0 +1,162 @@
+// Engine throughput against a real etcd: H hosts with C concurrent auto-assign requests
+// each, against the raw rate of single-key compare-and-swap transactions at the same
+// concurrency on the same etcd, in the same run. Run: npm run bench:engine
+//
+// Options (env): BENCH_HOSTS (100), BENCH_CONCURRENCY (10 per host), BENCH_ROUNDS (3
+// requests per worker), BENCH_TRIALS (3; medians are reported), ATOLL_TEST_ETCD_ENDPOINTS
+// (use a running etcd instead of starting one).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { IpamEngine, WatchedResourceView } from '@atoll/ipam';
+import { resourceKey } from '@atoll/model';
+import { Datastore, EtcdDatastore, Transaction } from '@atoll/store';
+import { startEtcdCluster } from '../etcd/launcher';
+import { median, percentile, round, runConcurrent } from './stats';
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+
+/** Counts what the engine asks of the datastore. */
+class CountingDatastore implements Datastore {
+  commits = 0;
+  reads = 0;
+  constructor(private readonly inner: Datastore) {}
+  get(key: string) {
+    this.reads++;
+    return this.inner.get(key);
+  }
+  getMany(keys: string[]) {
+    this.reads++;
+    return this.inner.getMany(keys);
+  }
+  list(prefix: string) {
+    this.reads++;
+    return this.inner.list(prefix);
+  }
+  commit(txn: Transaction) {
+    this.commits++;
+    return this.inner.commit(txn);
+  }
+  watch(...args: Parameters<Datastore['watch']>) {
+    return this.inner.watch(...args);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+async function put(ds: Datastore, key: string, value: unknown) {
+  await ds.commit({ preconditions: [], mutations: [{ op: 'put', key, value: JSON.stringify(value) }] });
+}
+
+async function engineTrial(endpoints: string[]) {
+  const store = new EtcdDatastore({ endpoints, namespace: `/atoll-bench/${randomUUID()}/` });
+  const counting = new CountingDatastore(store);
+  await put(store, resourceKey('ippools', 'bench'), { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'bench' }, spec: { cidr: '10.0.0.0/14' } });
+  for (let h = 0; h < HOSTS; h++) {
+    await put(store, resourceKey('nodes', `node-${h}`), { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: `node-${h}` }, spec: {} });
+  }
+  // As in the allocator: pools, nodes and config come from a watch-fed cache.
+  const resources = await WatchedResourceView.start(store);
+  const engine = new IpamEngine({ datastore: counting, resources });
+  // warm-up: every host claims its block, so the trial measures steady-state allocation
+  await Promise.all(Array.from({ length: HOSTS }, (_, h) => engine.autoAssign({ num4: 1, num6: 0, handleId: `warm-${h}`, hostname: `node-${h}`, intendedUse: 'Workload', attributes: {} })));
+  counting.commits = 0;
+  counting.reads = 0;
+  const total = HOSTS * CONCURRENCY * ROUNDS;
+  const { latencies, wallMs } = await runConcurrent(total, HOSTS * CONCURRENCY, async (i, w) => {
+    const host = `node-${w % HOSTS}`;
+    const r = await engine.autoAssign({ num4: 1, num6: 0, handleId: `bench.${i}`, hostname: host, intendedUse: 'Workload', attributes: { node: host } });
+    if (r.ipv4.ips.length !== 1) throw new Error(`allocation ${i} got ${r.ipv4.ips.length} addresses: ${r.ipv4.msgs.join('; ')}`);
+  });
+  const check = await engine.check();
+  if (check.problems !== 0) throw new Error(`check found ${check.problems} problems after the trial`);
+  await resources.close();
+  await cleanup(store);
+  return {
+    allocationsPerSec: (total / wallMs) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    txnPerAllocation: counting.commits / total,
+    readsPerAllocation: counting.reads / total,
+  };
+}
+
+async function casTrial(endpoints: string[]) {
+  const store = new EtcdDatastore({ endpoints, namespace: `/atoll-bench/${randomUUID()}/` });
+  const workers = HOSTS * CONCURRENCY;
+  const revisions = new Array<bigint>(workers);
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      revisions[w] = (await store.commit({ preconditions: [{ key: `k${w}`, absent: true }], mutations: [{ op: 'put', key: `k${w}`, value: '0' }] })).revision;
+    }),
+  );
+  const total = HOSTS * CONCURRENCY * ROUNDS;
+  const { latencies, wallMs } = await runConcurrent(total, workers, async (i, w) => {
+    const key = `k${w}`;
+    revisions[w] = (await store.commit({ preconditions: [{ key, modRevision: revisions[w]! }], mutations: [{ op: 'put', key, value: String(i) }] })).revision;
+  });
+  await cleanup(store);
+  return { casPerSec: (total / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function cleanup(store: EtcdDatastore) {
+  const { items } = await store.list('');
+  for (let i = 0; i < items.length; i += 100) {
+    await store.commit({ preconditions: [], mutations: items.slice(i, i + 100).map((kv) => ({ op: 'delete' as const, key: kv.key })) });
+  }
+  await store.close();
+}
+
+async function main() {
+  const external = process.env.ATOLL_TEST_ETCD_ENDPOINTS;
+  const cluster = external ? undefined : await startEtcdCluster();
+  const endpoints = external ? external.split(',') : cluster!.endpoints;
+  try {
+    const engineRuns = [];
+    const casRuns = [];
+    for (let t = 0; t < TRIALS; t++) {
+      casRuns.push(await casTrial(endpoints));
+      engineRuns.push(await engineTrial(endpoints));
+    }
+    const pick = <T>(runs: T[], f: (r: T) => number) => median(runs.map(f));
+    const result = {
+      benchmark: 'engine',
+      hosts: HOSTS,
+      concurrencyPerHost: CONCURRENCY,
+      allocationsPerTrial: HOSTS * CONCURRENCY * ROUNDS,
+      trials: TRIALS,
+      etcd: external ? 'external' : 'private single member, data dir on /dev/shm',
+      engine: {
+        allocationsPerSec: round(pick(engineRuns, (r) => r.allocationsPerSec)),
+        p50Ms: round(pick(engineRuns, (r) => r.p50), 2),
+        p99Ms: round(pick(engineRuns, (r) => r.p99), 2),
+        txnPerAllocation: round(pick(engineRuns, (r) => r.txnPerAllocation), 3),
+        readsPerAllocation: round(pick(engineRuns, (r) => r.readsPerAllocation), 3),
+      },
+      baselineSingleKeyCas: {
+        casPerSec: round(pick(casRuns, (r) => r.casPerSec)),
+        p50Ms: round(pick(casRuns, (r) => r.p50), 2),
+        p99Ms: round(pick(casRuns, (r) => r.p99), 2),
+      },
+      ratioAllocationsToCas: 0,
+      raw: { engineRuns, casRuns },
+    };
+    result.ratioAllocationsToCas = round(result.engine.allocationsPerSec / result.baselineSingleKeyCas.casPerSec, 2);
+    const outDir = path.resolve(__dirname, '../../.bench');
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'engine.json'), JSON.stringify(result, null, 2) + '\n');
+    const { raw: _raw, ...summary } = result;
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } finally {
+    await cluster?.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
