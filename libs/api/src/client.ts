@@ -1,0 +1,74 @@
+import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ServiceError } from '@grpc/grpc-js';
+import { IpamClient } from './generated/atoll/ipam/v1/ipam';
+import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
+import { HealthClient } from './generated/grpc/health/v1/health';
+import { fromServiceError } from './errors';
+
+// Promise-returning clients for the allocator's services, each call bounded by a
+// deadline so a dead allocator is a prompt, retryable error instead of a hang.
+
+type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: Callback<Res>) => unknown;
+
+export interface CallOpts {
+  /** Milliseconds until the call fails with a retryable 'unavailable' error. */
+  timeoutMs?: number;
+}
+
+/** The unary methods of a generated grpc-js client, returning promises. */
+export type PromiseClient<C> = {
+  [K in keyof C as C[K] extends UnaryMethod<never, never> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+    ? (request: Req, opts?: CallOpts) => Promise<Res>
+    : never;
+};
+
+function promisify<C extends Client>(client: C, methods: readonly string[], defaultTimeoutMs: number): PromiseClient<C> {
+  const out: Record<string, unknown> = {};
+  for (const name of methods) {
+    const method = (client as unknown as Record<string, UnaryMethod<unknown, unknown>>)[name]!.bind(client);
+    out[name] = (request: unknown, opts: CallOpts = {}) =>
+      new Promise((resolve, reject) => {
+        const deadline = new Date(Date.now() + (opts.timeoutMs ?? defaultTimeoutMs));
+        method(request, new Metadata(), { deadline }, (err, res) => (err ? reject(fromServiceError(err)) : resolve(res)));
+      });
+  }
+  return out as PromiseClient<C>;
+}
+
+export interface AllocatorClientOptions {
+  /** Channel credentials; insecure (loopback, tests) when omitted. */
+  credentials?: ChannelCredentials;
+  defaultTimeoutMs?: number;
+}
+
+export interface AllocatorClients {
+  readonly ipam: PromiseClient<IpamClient>;
+  readonly resources: PromiseClient<ResourcesClient>;
+  readonly health: PromiseClient<HealthClient>;
+  close(): void;
+}
+
+function unaryMethodsOf(definition: Record<string, { requestStream: boolean; responseStream: boolean }>): string[] {
+  return Object.entries(definition)
+    .filter(([, d]) => !d.requestStream && !d.responseStream)
+    .map(([name]) => name);
+}
+
+/** Clients for the allocator at `address` ("host:port"), sharing one channel per service. */
+export function connectAllocator(address: string, opts: AllocatorClientOptions = {}): AllocatorClients {
+  const creds = opts.credentials ?? credentials.createInsecure();
+  const timeout = opts.defaultTimeoutMs ?? 10_000;
+  const ipam = new IpamClient(address, creds);
+  const resources = new ResourcesClient(address, creds);
+  const health = new HealthClient(address, creds);
+  return {
+    ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
+    resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
+    health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
+    close() {
+      ipam.close();
+      resources.close();
+      health.close();
+    },
+  };
+}

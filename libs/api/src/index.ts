@@ -1,0 +1,27 @@
+export * from './generated/atoll/ipam/v1/ipam';
+export {
+  ApplyRequest,
+  DeleteResourceRequest,
+  GetResourceRequest,
+  ListResourcesRequest,
+  ListResourcesResponse,
+  ResourceResponse,
+  ResourcesClient,
+  ResourcesService,
+} from './generated/atoll/ipam/v1/resources';
+export {
+  HealthCheckRequest,
+  HealthCheckResponse,
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+  HealthService as HealthServiceDefinition,
+} from './generated/grpc/health/v1/health';
+export type { HealthServer } from './generated/grpc/health/v1/health';
+export type { ResourcesServer } from './generated/atoll/ipam/v1/resources';
+export { CniError, CniRequest, CniResponse } from './generated/atoll/agent/v1/agent';
+export { connectAllocator } from './client';
+export type { AllocatorClientOptions, AllocatorClients, CallOpts, PromiseClient } from './client';
+export { ERROR_CODE_METADATA, fromServiceError, RETRYABLE_METADATA, RpcError, toStatus } from './errors';
+export type { CodedError } from './errors';
+export { HealthService } from './health';
+export { unaryHandlers } from './server';
