@@ -1,5 +1,6 @@
 import { IpamConfig } from '@atoll/model';
 import { Datastore } from '@atoll/store';
+import { Allocation, AllocationFilter, listAllocations } from './allocations';
 import { checkConsistency, CheckReport } from './check';
 import { claimAffinity, releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity/host-affinities';
 import { assignSpecificIp } from './assign/assign-ip';
@@ -171,6 +172,16 @@ export class IpamEngine implements Ipam {
 
   async setIPAMConfig(config: IpamConfig): Promise<void> {
     await updateIpamConfig(this.ds, () => config);
+  }
+
+  /** Changes only the given fields (read, merge, validate, compare-and-swap write). */
+  updateIPAMConfig(patch: Partial<IpamConfig>): Promise<IpamConfig> {
+    return updateIpamConfig(this.ds, (current) => ({ ...current, ...patch }));
+  }
+
+  /** Every live allocation, optionally one node's or one handle prefix's. */
+  listAllocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
+    return listAllocations(this.ds, filter);
   }
 
   /** A consistency report over the datastore (see CheckReport). */

@@ -13,7 +13,10 @@ export type IpamErrorCode =
   | 'block-limit' // the per-host block limit is reached
   | 'no-free-block' // nothing left to claim and auto-allocation is off
   | 'node-not-found' // the Node resource for the host is missing
-  | 'not-found' // a handle, affinity or address that does not exist
+  | 'not-found' // a handle, affinity, address or resource that does not exist
+  | 'already-exists' // a resource created twice
+  | 'conflict' // a resource changed since the version the caller read
+  | 'pool-exhausted' // fewer addresses than requested were available (all-or-nothing requests)
   | 'sequence-mismatch' // a release carried a stale sequence number or another handle
   | 'affinity-mismatch' // strict affinity refused a block owned by another host
   | 'block-not-empty' // an affinity release that required an empty block

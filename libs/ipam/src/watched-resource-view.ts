@@ -23,6 +23,9 @@ export class WatchedResourceView implements ResourceView {
   private watches: WatchHandle[] = [];
   private closed = false;
   private appliedRevision = 0n;
+  /** Revisions of the last re-read per prefix; events at or below them are already applied. */
+  private resourcesFloor = 0n;
+  private configFloor = 0n;
   private readonly waiters: { revision: bigint; resolve: () => void }[] = [];
   private readonly direct: StoreResourceView;
 
@@ -69,24 +72,36 @@ export class WatchedResourceView implements ResourceView {
     this.watches = [];
   }
 
-  private async load(): Promise<void> {
+  /**
+   * Re-reads everything now and applies it, so that writes that completed before this call
+   * are visible when it resolves (read-your-writes after a resource change). Watch events
+   * older than the re-read are then ignored.
+   */
+  async refresh(): Promise<void> {
     const [resources, config] = await Promise.all([this.ds.list(RESOURCES_PREFIX), this.ds.list(ipamConfigKey())]);
     this.pools.clear();
     this.reservations.clear();
     this.nodes.clear();
     this.config = DEFAULT_IPAM_CONFIG;
-    for (const kv of resources.items) this.apply({ type: 'put', key: kv.key, value: kv.value, revision: kv.revision });
-    for (const kv of config.items) this.apply({ type: 'put', key: kv.key, value: kv.value, revision: kv.revision });
-    const from = (resources.revision > config.revision ? resources.revision : config.revision) + 1n;
-    this.advance(from - 1n);
+    for (const kv of [...resources.items, ...config.items]) this.apply({ type: 'put', key: kv.key, value: kv.value, revision: kv.revision });
+    // Each prefix was read at its own revision: events up to it are in the read.
+    if (resources.revision > this.resourcesFloor) this.resourcesFloor = resources.revision;
+    if (config.revision > this.configFloor) this.configFloor = config.revision;
+    this.advance(resources.revision < config.revision ? resources.revision : config.revision);
+  }
+
+  private async load(): Promise<void> {
+    await this.refresh();
     const onError = (err: StoreError) => void this.restart(err);
     this.watches = await Promise.all([
-      this.ds.watch(RESOURCES_PREFIX, resources.revision + 1n, (e) => this.onEvent(e), onError),
-      this.ds.watch(ipamConfigKey(), config.revision + 1n, (e) => this.onEvent(e), onError),
+      this.ds.watch(RESOURCES_PREFIX, this.resourcesFloor + 1n, (e) => this.onEvent(e), onError),
+      this.ds.watch(ipamConfigKey(), this.configFloor + 1n, (e) => this.onEvent(e), onError),
     ]);
   }
 
   private onEvent(e: WatchEvent): void {
+    const floor = e.key === ipamConfigKey() ? this.configFloor : this.resourcesFloor;
+    if (e.revision <= floor) return; // already part of the last re-read
     this.apply(e);
     this.advance(e.revision);
   }

@@ -1,0 +1,2 @@
+export { ResourceRepository } from './resource-repository';
+export type { ResourceRepositoryOptions } from './resource-repository';
