@@ -18,7 +18,7 @@ async function startServer(): Promise<{ server: Server; address: string; health:
   const health = new HealthService();
   health.set('', true);
   const handlers = unaryHandlers<IpamServer>({
-    assignIp: async (req) => {
+    assignIp: async (req: { ip: string }) => {
       if (req.ip === '1.1.1.1') throw new FakeIpamError('not-in-pool', 'The provided IP address is not in a configured pool\n', false);
       if (req.ip === 'boom') throw new Error('secret internals');
       return { ip: req.ip };

@@ -9,6 +9,9 @@ import { fromServiceError } from './errors';
 
 type Callback<Res> = (error: ServiceError | null, response: Res) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: Callback<Res>) => unknown;
+// Generated methods are overloaded; inference reads the last overload, the 4-argument one.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyUnary = (request: any, metadata: Metadata, options: Partial<CallOptions>, callback: Callback<any>) => unknown;
 
 export interface CallOpts {
   /** Milliseconds until the call fails with a retryable 'unavailable' error. */
@@ -17,7 +20,7 @@ export interface CallOpts {
 
 /** The unary methods of a generated grpc-js client, returning promises. */
 export type PromiseClient<C> = {
-  [K in keyof C as C[K] extends UnaryMethod<never, never> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+  [K in keyof C as C[K] extends AnyUnary ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
     ? (request: Req, opts?: CallOpts) => Promise<Res>
     : never;
 };

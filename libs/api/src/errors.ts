@@ -33,6 +33,7 @@ const STATUS_BY_CODE: Readonly<Record<string, status>> = {
   'node-not-found': status.NOT_FOUND,
   'block-limit': status.RESOURCE_EXHAUSTED,
   'no-free-block': status.RESOURCE_EXHAUSTED,
+  'pool-exhausted': status.RESOURCE_EXHAUSTED,
   'max-retries': status.ABORTED,
   unavailable: status.UNAVAILABLE,
   'permission-denied': status.PERMISSION_DENIED,

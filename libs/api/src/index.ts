@@ -25,3 +25,4 @@ export { ERROR_CODE_METADATA, fromServiceError, RETRYABLE_METADATA, RpcError, to
 export type { CodedError } from './errors';
 export { HealthService } from './health';
 export { unaryHandlers } from './server';
+export type { AsyncHandlers } from './server';
