@@ -1,0 +1,75 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthService, HealthServiceDefinition, IpamService, ResourcesService } from '@atoll/api';
+import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
+import { EtcdDatastore } from '@atoll/store';
+import type { Logger } from 'pino';
+import { type AllocatorConfig, hostPort } from './config';
+import { startProbeServer } from './http-server';
+import { ipamHandlers } from './ipam-service';
+import { createMetrics } from './metrics';
+import { resourcesHandlers } from './resources-service';
+
+export interface RunningAllocator {
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  /** Stops accepting calls, lets in-flight ones finish (up to `graceMs`), closes etcd. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Wires the allocator: etcd store, watch-fed resource cache, engine, gRPC and probe servers. */
+export async function startAllocator(config: AllocatorConfig, log: Logger): Promise<RunningAllocator> {
+  const datastore = new EtcdDatastore({ endpoints: [...config.etcdEndpoints], ...(config.etcdNamespace && { namespace: config.etcdNamespace }) });
+  const view = await WatchedResourceView.start(datastore);
+  const engine = new IpamEngine({ datastore, resources: view });
+  const repo = new ResourceRepository({ datastore, engine });
+  const metrics = createMetrics();
+  const health = new HealthService();
+
+  // After a resource write, re-read the cache so the next request through this replica sees it.
+  const afterWrite = () => view.refresh();
+
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  server.addService(IpamService, ipamHandlers(engine, log, metrics));
+  server.addService(ResourcesService, resourcesHandlers(repo, afterWrite));
+  server.addService(HealthServiceDefinition, health.implementation);
+  const { host, port } = hostPort('listen', config.listen);
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+
+  const ready = async () => {
+    try {
+      await datastore.get('/calico/ipam/v2/config');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const probe = hostPort('metrics-listen', config.metricsListen);
+  const probes = await startProbeServer({ host: probe.host, port: probe.port, registry: metrics.registry, ready });
+  health.set('', true);
+  health.set('atoll.ipam.v1.Ipam', true);
+  log.info({ grpc: `${host}:${grpcPort}`, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');
+
+  return {
+    grpcPort,
+    metricsPort: probes.port,
+    async stop(graceMs = 10_000) {
+      health.set('', false);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await probes.close();
+      await view.close();
+      await datastore.close();
+      log.info('allocator stopped');
+    },
+  };
+}

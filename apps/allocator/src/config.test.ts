@@ -1,0 +1,32 @@
+import { ConfigError, parseAllocatorConfig } from './config';
+
+describe('allocator configuration', () => {
+  it('uses defaults, then environment, then flags', () => {
+    expect(parseAllocatorConfig([], {})).toEqual({
+      etcdEndpoints: ['http://127.0.0.1:2379'],
+      listen: '127.0.0.1:7443',
+      metricsListen: '127.0.0.1:9443',
+      logLevel: 'info',
+      etcdNamespace: '',
+    });
+    const env = { ATOLL_ETCD_ENDPOINTS: 'http://10.1.1.1:2379,https://10.1.1.2:2379', ATOLL_LISTEN: '0.0.0.0:7443' };
+    expect(parseAllocatorConfig([], env)).toMatchObject({ etcdEndpoints: ['http://10.1.1.1:2379', 'https://10.1.1.2:2379'], listen: '0.0.0.0:7443' });
+    expect(parseAllocatorConfig(['--listen', '[::1]:9000'], env)).toMatchObject({ listen: '[::1]:9000' });
+  });
+
+  it('answers help', () => {
+    expect(parseAllocatorConfig(['--help'], {})).toBe('help');
+  });
+
+  it.each([
+    [['--listen', '127.0.0.1'], '--listen: expected host:port'],
+    [['--listen', '127.0.0.1:70000'], '--listen: expected host:port'],
+    [['--metrics-listen', ':'], '--metrics-listen: expected host:port'],
+    [['--etcd-endpoints', ''], '--etcd-endpoints: at least one etcd URL is required'],
+    [['--etcd-namespace', 'atoll'], '--etcd-namespace: expected a key prefix starting and ending with "/"'],
+    [['extra'], 'Unexpected argument'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseAllocatorConfig(argv, {})).toThrow(ConfigError);
+    expect(() => parseAllocatorConfig(argv, {})).toThrow(message);
+  });
+});

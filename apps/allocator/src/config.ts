@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+
+// Flags, each with an ATOLL_* environment equivalent (flags win). Bad values stop start-up
+// with one line naming the flag.
+
+export interface AllocatorConfig {
+  readonly etcdEndpoints: readonly string[];
+  /** gRPC listen address, host:port. */
+  readonly listen: string;
+  /** HTTP listen address for /metrics, /healthz, /readyz. */
+  readonly metricsListen: string;
+  readonly logLevel: string;
+  /** Key prefix for every etcd key: several installations (or test runs) in one etcd. */
+  readonly etcdNamespace: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const ALLOCATOR_FLAGS = {
+  'etcd-endpoints': { env: 'ATOLL_ETCD_ENDPOINTS', default: 'http://127.0.0.1:2379', help: 'comma-separated etcd client URLs' },
+  listen: { env: 'ATOLL_LISTEN', default: '127.0.0.1:7443', help: 'gRPC listen address (host:port)' },
+  'metrics-listen': { env: 'ATOLL_METRICS_LISTEN', default: '127.0.0.1:9443', help: 'HTTP address for /metrics, /healthz and /readyz' },
+  'log-level': { env: 'ATOLL_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn, error or fatal' },
+  'etcd-namespace': { env: 'ATOLL_ETCD_NAMESPACE', default: '', help: 'prefix for every etcd key (empty: Calico\'s layout at the root)' },
+} as const;
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export function usage(): string {
+  const lines = Object.entries(ALLOCATOR_FLAGS).map(([flag, f]) => `  --${flag.padEnd(16)} ${f.help} (env ${f.env}, default ${f.default})`);
+  return `usage: atoll-allocator [flags]\n${lines.join('\n')}\n`;
+}
+
+export function hostPort(flag: string, value: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`--${flag}: expected host:port, got ${JSON.stringify(value)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): AllocatorConfig | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(Object.keys(ALLOCATOR_FLAGS).map((k) => [k, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (values['help']) return 'help';
+  const get = (flag: keyof typeof ALLOCATOR_FLAGS): string => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : (env[ALLOCATOR_FLAGS[flag].env] ?? ALLOCATOR_FLAGS[flag].default);
+  };
+  const endpoints = get('etcd-endpoints')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (endpoints.length === 0) throw new ConfigError('--etcd-endpoints: at least one etcd URL is required');
+  for (const e of endpoints) {
+    if (!/^https?:\/\/[^/\s]+$/.test(e)) throw new ConfigError(`--etcd-endpoints: ${JSON.stringify(e)} is not an http(s)://host:port URL`);
+  }
+  const listen = get('listen');
+  hostPort('listen', listen);
+  const metricsListen = get('metrics-listen');
+  hostPort('metrics-listen', metricsListen);
+  const logLevel = get('log-level');
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const etcdNamespace = get('etcd-namespace');
+  if (etcdNamespace !== '' && !/^\/[\x21-\x7e]*\/$/.test(etcdNamespace)) {
+    throw new ConfigError(`--etcd-namespace: expected a key prefix starting and ending with "/", got ${JSON.stringify(etcdNamespace)}`);
+  }
+  return { etcdEndpoints: endpoints, listen, metricsListen, logLevel, etcdNamespace };
+}

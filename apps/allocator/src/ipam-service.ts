@@ -1,0 +1,206 @@
+import type {
+  AutoAssignRequest as WireAutoAssign,
+  FamilyAssignment as WireFamily,
+  IntendedUse as WireUse,
+  IpamServer,
+} from '@atoll/api';
+import { unaryHandlers, type AsyncHandlers } from '@atoll/api';
+import { autoAssignAllOrNothing, FamilyAssignment, IntendedUse, IpamEngine, IpamError } from '@atoll/ipam';
+import type { Logger } from 'pino';
+import type { AllocatorMetrics } from './metrics';
+
+// The Ipam gRPC service: wire messages ↔ engine calls, nothing else. Every request logs
+// one line with its handle and node; errors are mapped to statuses once, in @atoll/api.
+
+const USES: Readonly<Record<string, IntendedUse>> = {
+  INTENDED_USE_WORKLOAD: 'Workload',
+  INTENDED_USE_TUNNEL: 'Tunnel',
+  INTENDED_USE_LOAD_BALANCER: 'LoadBalancer',
+};
+
+function intendedUse(u: WireUse | string | undefined): IntendedUse | undefined {
+  return u === undefined ? undefined : USES[u];
+}
+
+function family(f: FamilyAssignment): WireFamily {
+  return { requested: f.requested, ips: [...f.ips], msgs: [...f.msgs], errorCode: f.error?.code ?? '', errorMessage: f.error?.message ?? '' };
+}
+
+function sequenceNumber(text: string): bigint | undefined {
+  if (text === '') return undefined;
+  if (!/^\d{1,20}$/.test(text)) throw new IpamError('invalid-argument', `sequence_number must be a decimal uint64, got ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+function autoAssignRequest(req: WireAutoAssign) {
+  const use = intendedUse(req.intendedUse);
+  if (!use) throw new IpamError('invalid-argument', 'must specify the intended use when assigning an IP');
+  return {
+    num4: req.num4,
+    num6: req.num6,
+    handleId: req.handleId,
+    attributes: req.attributes,
+    hostname: req.hostname,
+    ipv4Pools: req.ipv4Pools,
+    ipv6Pools: req.ipv6Pools,
+    ...(req.maxBlocksPerHost > 0 && { maxBlocksPerHost: req.maxBlocksPerHost }),
+    intendedUse: use,
+    namespaceLabels: req.namespaceLabels,
+  };
+}
+
+export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: AllocatorMetrics): IpamServer {
+  const handlers: AsyncHandlers<IpamServer> = {
+    autoAssign: async (req: WireAutoAssign) => {
+      const r = req.allOrNothing ? await autoAssignAllOrNothing(engine, autoAssignRequest(req)) : await engine.autoAssign(autoAssignRequest(req));
+      return { ipv4: family(r.ipv4), ipv6: family(r.ipv6) };
+    },
+    assignIp: async (req) => {
+      const use = intendedUse(req.intendedUse);
+      const ip = await engine.assignIP({ ip: req.ip, handleId: req.handleId, attributes: req.attributes, hostname: req.hostname, ...(use && { intendedUse: use }) });
+      return { ip };
+    },
+    releaseIPs: async (req) => {
+      const opts = req.options.map((o) => {
+        const seq = sequenceNumber(o.sequenceNumber);
+        return { address: o.address, ...(o.handleId && { handleId: o.handleId }), ...(seq !== undefined && { sequenceNumber: seq }) };
+      });
+      const r = await engine.releaseIPs(opts);
+      return {
+        unallocated: [...r.unallocated],
+        released: r.released.map((o) => ({ address: o.address, handleId: o.handleId ?? '', sequenceNumber: o.sequenceNumber?.toString() ?? '' })),
+        errors: r.errors.map((e) => ({ address: e.address, errorCode: e.error.code, errorMessage: e.error.message })),
+      };
+    },
+    releaseByHandle: async (req) => ({ released: await engine.releaseByHandle(req.handleId) }),
+    ipsByHandle: async (req) => ({ ips: await engine.ipsByHandle(req.handleId) }),
+    getAssignmentAttributes: async (req) => {
+      const a = await engine.getAssignmentAttributes(req.ip);
+      return { address: a.address, block: a.block, handleId: a.handleId ?? '', attributes: { ...a.attributes }, sequenceNumber: a.sequenceNumber.toString() };
+    },
+    claimAffinity: async (req) => {
+      const r = await engine.claimAffinity(req.cidr, req.host);
+      return { claimed: [...r.claimed], failed: [...r.failed] };
+    },
+    releaseAffinity: async (req) => {
+      await engine.releaseAffinity(req.cidr, req.host, { mustBeEmpty: req.mustBeEmpty });
+      return {};
+    },
+    releaseHostAffinities: async (req) => {
+      await engine.releaseHostAffinities(req.host, { mustBeEmpty: req.mustBeEmpty });
+      return {};
+    },
+    getUtilization: async (req) => {
+      const u = await engine.getUtilization(req.poolNames.length > 0 ? { poolNames: req.poolNames } : {});
+      const block = (b: { cidr: string; capacity: bigint; inUse: bigint; reserved: bigint; available: bigint; affinity?: string | null }) => ({
+        cidr: b.cidr,
+        capacity: b.capacity.toString(),
+        inUse: b.inUse.toString(),
+        reserved: b.reserved.toString(),
+        available: b.available.toString(),
+        affinity: b.affinity ?? '',
+      });
+      return {
+        pools: u.pools.map((p) => ({ ...block(p), name: p.name, blocks: p.blocks.map(block) })).map(({ affinity: _a, ...p }) => p),
+        orphanBlocks: u.orphanBlocks.map(block),
+      };
+    },
+    check: async () => {
+      const r = await engine.check();
+      return {
+        blocks: r.blocks,
+        allocations: r.allocations,
+        handles: r.handles,
+        affinities: r.affinities,
+        invalidBlocks: r.invalidBlocks.map((b) => ({ block: b.block, problems: [...b.problems] })),
+        handlesWithoutAddresses: [...r.handlesWithoutAddresses],
+        addressesWithoutHandle: r.addressesWithoutHandle.map((a) => ({ ...a })),
+        miscountedHandles: r.miscountedHandles.map((m) => ({ ...m })),
+        blocksOutsidePools: [...r.blocksOutsidePools],
+        affinityProblems: r.affinityProblems.map((a) => ({ ...a })),
+        problems: r.problems,
+      };
+    },
+    getIpamConfig: async () => wireConfig(await engine.getIPAMConfig()),
+    setIpamConfig: async (req) => {
+      const persistence = req.kubeVirtVmAddressPersistence;
+      if (persistence !== undefined && persistence !== 'Enabled' && persistence !== 'Disabled') {
+        throw new IpamError('config-invalid', `kubeVirtVMAddressPersistence must be Enabled or Disabled, got ${JSON.stringify(persistence)}`);
+      }
+      const next = await engine.updateIPAMConfig({
+        ...(req.strictAffinity !== undefined && { strictAffinity: req.strictAffinity }),
+        ...(req.autoAllocateBlocks !== undefined && { autoAllocateBlocks: req.autoAllocateBlocks }),
+        ...(req.maxBlocksPerHost !== undefined && { maxBlocksPerHost: req.maxBlocksPerHost }),
+        ...(persistence !== undefined && { kubeVirtVMAddressPersistence: persistence }),
+        ...(req.ipCooldownSeconds !== undefined && { ipCooldownSeconds: req.ipCooldownSeconds }),
+      });
+      return wireConfig(next);
+    },
+    listAllocations: async (req) => {
+      const list = await engine.listAllocations({ ...(req.node && { node: req.node }), ...(req.handlePrefix && { handlePrefix: req.handlePrefix }) });
+      return {
+        allocations: list.map((a) => ({
+          address: a.address,
+          block: a.block,
+          handleId: a.handleId ?? '',
+          attributes: { ...a.attributes },
+          sequenceNumber: a.sequenceNumber.toString(),
+          blockAffinity: a.blockAffinity ?? '',
+        })),
+      };
+    },
+  };
+  return unaryHandlers<IpamServer>(instrument(handlers, log, metrics));
+}
+
+/** Wraps every handler with one log line per failure, latency and error metrics. */
+function instrument<T>(handlers: T, log: Logger, metrics: AllocatorMetrics): T {
+  const out: Record<string, unknown> = {};
+  for (const [method, fn] of Object.entries(handlers as Record<string, (req: unknown, call: unknown) => Promise<unknown>>)) {
+    out[method] = async (req: unknown, call: unknown) => {
+      const started = process.hrtime.bigint();
+      const reqLog = log.child({ method, ...requestContext(req) });
+      let code = 'ok';
+      try {
+        return await fn(req, call);
+      } catch (err) {
+        code = (err as { code?: string }).code ?? 'internal';
+        metrics.rpcErrors.inc({ method, code });
+        if (code === 'internal') reqLog.error({ err }, 'request failed');
+        else reqLog.info({ code, reason: (err as Error).message }, 'request refused');
+        throw err;
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics.rpcDuration.observe({ method, code }, seconds);
+        if (code === 'ok') reqLog.debug({ ms: Math.round(seconds * 1000) }, 'request served');
+      }
+    };
+  }
+  return out as T;
+}
+
+/** The fields that identify a request in logs: handle, node, address, CIDR. */
+function requestContext(req: unknown): Record<string, string> {
+  const r = (req ?? {}) as Record<string, unknown>;
+  const ctx: Record<string, string> = {};
+  const pick = (from: string, to: string) => {
+    if (typeof r[from] === 'string' && r[from] !== '') ctx[to] = r[from] as string;
+  };
+  pick('handleId', 'handle');
+  pick('hostname', 'node');
+  pick('host', 'node');
+  pick('node', 'node');
+  pick('ip', 'ip');
+  pick('cidr', 'cidr');
+  return ctx;
+}
+
+function wireConfig(c: Awaited<ReturnType<IpamEngine['getIPAMConfig']>>) {
+  return {
+    strictAffinity: c.strictAffinity,
+    autoAllocateBlocks: c.autoAllocateBlocks,
+    maxBlocksPerHost: c.maxBlocksPerHost,
+    kubeVirtVmAddressPersistence: c.kubeVirtVMAddressPersistence,
+    ipCooldownSeconds: c.ipCooldownSeconds,
+  };
+}

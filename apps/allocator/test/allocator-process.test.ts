@@ -1,0 +1,137 @@
+import { connectAllocator, IntendedUse, RpcError, type AllocatorClients } from '@atoll/api';
+import { startAllocatorProcess, startProcess, binPath, testNamespace, type AllocatorProcess } from '@atoll/test-tools';
+
+// The allocator as a process against the real etcd the test run started.
+const endpoints = (process.env.ATOLL_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
+
+const pool = (name: string, cidr: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr, ...extra } });
+const node = (name: string) => JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name }, spec: {} });
+const WORKLOAD = IntendedUse.INTENDED_USE_WORKLOAD;
+
+describe('the allocator process', () => {
+  let ns: string;
+  let procs: AllocatorProcess[];
+  let clients: AllocatorClients[];
+
+  const start = async () => {
+    const p = await startAllocatorProcess({ etcdEndpoints: endpoints, namespace: ns });
+    procs.push(p);
+    const c = connectAllocator(p.address);
+    clients.push(c);
+    return { p, c };
+  };
+
+  beforeEach(() => {
+    ns = testNamespace();
+    procs = [];
+    clients = [];
+  });
+  afterEach(async () => {
+    for (const c of clients) c.close();
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+  });
+
+  it('applies a pool and a node, then assigns, looks up and releases addresses', async () => {
+    const { c } = await start();
+    await c.resources.apply({ resourceJson: pool('default-ipv4-ippool', '192.168.0.0/16') });
+    await c.resources.apply({ resourceJson: node('node-1') });
+    const r = await c.ipam.autoAssign({ num4: 2, num6: 0, handleId: 'k8s-pod-network.abc', attributes: { node: 'node-1' }, hostname: 'node-1', ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true });
+    expect(r.ipv4!.ips).toHaveLength(2);
+    expect(r.ipv4!.ips[0]).toMatch(/^192\.168\.\d+\.\d+\/26$/);
+    expect(await c.ipam.ipsByHandle({ handleId: 'k8s-pod-network.abc' })).toEqual({ ips: r.ipv4!.ips.map((x) => x.split('/')[0]) });
+    const attrs = await c.ipam.getAssignmentAttributes({ ip: r.ipv4!.ips[0]!.split('/')[0]! });
+    expect(attrs.handleId).toBe('k8s-pod-network.abc');
+    expect(BigInt(attrs.sequenceNumber)).toBeGreaterThan(1n << 60n);
+    expect((await c.ipam.releaseByHandle({ handleId: 'k8s-pod-network.abc' })).released).toHaveLength(2);
+    expect((await c.ipam.check({})).problems).toBe(0);
+  });
+
+  it.each([
+    ['1.1.1.1', 'not-in-pool', 'The provided IP address is not in a configured pool\n'],
+    ['192.168.0.300', 'invalid-argument', 'invalid IP address or CIDR "192.168.0.300": not an IPv4 or IPv6 address'],
+  ])('refuses AssignIP %s with the stable code %s and Calico\'s message', async (ip, code, message) => {
+    const { c } = await start();
+    await c.resources.apply({ resourceJson: pool('p', '192.168.0.0/16') });
+    const err = await c.ipam.assignIp({ ip, handleId: 'h', attributes: {}, hostname: 'node-1', intendedUse: WORKLOAD }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RpcError);
+    expect(err).toMatchObject({ code, message });
+  });
+
+  it('refuses an overlapping pool with Calico\'s message', async () => {
+    const { c } = await start();
+    await c.resources.apply({ resourceJson: pool('a', '10.0.0.0/16') });
+    await expect(c.resources.apply({ resourceJson: pool('b', '10.0.5.0/24') })).rejects.toThrow('IPPool(b) CIDR overlaps with IPPool(a) CIDR 10.0.0.0/16');
+  });
+
+  it('fails an all-or-nothing dual-stack request and leaves nothing allocated when one family has no pool', async () => {
+    const { c } = await start();
+    await c.resources.apply({ resourceJson: pool('v4', '10.0.0.0/24') });
+    await c.resources.apply({ resourceJson: node('n') });
+    const err = (await c.ipam
+      .autoAssign({ num4: 1, num6: 1, handleId: 'dual', attributes: {}, hostname: 'n', ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true })
+      .catch((e: unknown) => e)) as RpcError;
+    expect(err.code).toBe('no-qualified-pool');
+    expect((await c.ipam.listAllocations({ node: '', handlePrefix: '' })).allocations).toEqual([]);
+  });
+
+  it('serves two replicas interleaving requests for the same hosts without a duplicate address', async () => {
+    const a = await start();
+    const b = await start();
+    await a.c.resources.apply({ resourceJson: pool('p', '10.1.0.0/22', { blockSize: 28 }) });
+    for (let h = 0; h < 4; h++) await a.c.resources.apply({ resourceJson: node(`n${h}`) });
+    await b.c.resources.get({ kind: 'IPPool', name: 'p' });
+    const replicas = [a.c, b.c];
+    const results = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        replicas[i % 2]!.ipam.autoAssign({ num4: 1, num6: 0, handleId: `h${i}`, attributes: { node: `n${i % 4}` }, hostname: `n${i % 4}`, ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true }),
+      ),
+    );
+    const ips = results.map((r) => r.ipv4!.ips[0]);
+    expect(new Set(ips).size).toBe(120);
+    expect((await a.c.ipam.check({})).problems).toBe(0);
+  });
+
+  it('loses nothing when restarted mid-run', async () => {
+    const first = await start();
+    await first.c.resources.apply({ resourceJson: pool('p', '10.2.0.0/24') });
+    await first.c.resources.apply({ resourceJson: node('n') });
+    const before = await first.c.ipam.autoAssign({ num4: 3, num6: 0, handleId: 'keep', attributes: {}, hostname: 'n', ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true });
+    await first.p.stop('SIGKILL');
+    const second = await start();
+    expect((await second.c.ipam.ipsByHandle({ handleId: 'keep' })).ips).toEqual(before.ipv4!.ips.map((x) => x.split('/')[0]));
+    const after = await second.c.ipam.autoAssign({ num4: 1, num6: 0, handleId: 'new', attributes: {}, hostname: 'n', ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true });
+    expect(before.ipv4!.ips).not.toContain(after.ipv4!.ips[0]);
+  });
+
+  it('answers probes and exports metrics', async () => {
+    const { p, c } = await start();
+    await c.ipam.ipsByHandle({ handleId: 'none' }).catch(() => undefined);
+    expect((await fetch(`${p.metricsUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${p.metricsUrl}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${p.metricsUrl}/metrics`)).text();
+    expect(metrics).toContain('atoll_allocator_rpc_errors_total{method="ipsByHandle",code="not-found"} 1');
+  });
+
+  it('finishes in-flight requests and exits 0 on SIGTERM', async () => {
+    const { p, c } = await start();
+    await c.resources.apply({ resourceJson: pool('p', '10.3.0.0/24') });
+    await c.resources.apply({ resourceJson: node('n') });
+    const inflight = c.ipam.autoAssign({ num4: 5, num6: 0, handleId: 'late', attributes: {}, hostname: 'n', ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true });
+    await new Promise((r) => setTimeout(r, 5));
+    const code = p.stop('SIGTERM');
+    await expect(inflight).resolves.toMatchObject({ ipv4: { requested: 5 } });
+    expect(await code).toBe(0);
+  });
+
+  it.each([
+    [['--listen', 'nope'], '--listen: expected host:port, got "nope"'],
+    [['--etcd-endpoints', 'localhost:2379'], '--etcd-endpoints: "localhost:2379" is not an http(s)://host:port URL'],
+    [['--log-level', 'loud'], '--log-level: expected one of'],
+    [['--bogus'], "Unknown option '--bogus'"],
+  ])('refuses the flags %j with one clear line and exit code 2', async (args, message) => {
+    const p = startProcess(binPath('atoll-allocator'), args);
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toContain(message);
+  });
+});
