@@ -1,10 +1,9 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthService, HealthServiceDefinition, IpamService, ResourcesService } from '@atoll/api';
+import { HealthService, HealthServiceDefinition, IpamService, ResourcesService, startProbeServer } from '@atoll/api';
 import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
 import { type AllocatorConfig, hostPort } from './config';
-import { startProbeServer } from './http-server';
 import { ipamHandlers } from './ipam-service';
 import { createMetrics } from './metrics';
 import { resourcesHandlers } from './resources-service';

@@ -26,3 +26,5 @@ export type { CodedError } from './errors';
 export { HealthService } from './health';
 export { unaryHandlers } from './server';
 export type { AsyncHandlers } from './server';
+export { startProbeServer } from './probe-server';
+export type { MetricsSource, ProbeServer } from './probe-server';

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { Registry } from 'prom-client';
 
 export interface ProbeServer {
   readonly port: number;
@@ -10,7 +9,13 @@ export interface ProbeServer {
  * /metrics (Prometheus text), /healthz (the process answers) and /readyz (it can serve:
  * `ready()` resolves true, e.g. etcd answered a read within its timeout).
  */
-export async function startProbeServer(opts: { host: string; port: number; registry: Registry; ready: () => Promise<boolean> }): Promise<ProbeServer> {
+/** What the probe server needs of a metrics registry (prom-client's Registry fits). */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+export async function startProbeServer(opts: { host: string; port: number; registry: MetricsSource; ready: () => Promise<boolean> }): Promise<ProbeServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {

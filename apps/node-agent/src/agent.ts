@@ -1,0 +1,100 @@
+import { connectAllocator, startProbeServer } from '@atoll/api';
+import type { Logger } from 'pino';
+import { CniCode, CniFailure } from './cni/errors';
+import { CniHandler } from './cni/handler';
+import { NO_KUBERNETES, type PodSource } from './cni/ports';
+import type { AgentConfig } from './config';
+import { startKubeView, type KubeView } from './kube/kube-client';
+import { createAgentMetrics } from './metrics';
+import { NodeRecord } from './node-registration';
+import { RequestQueue } from './request-queue';
+import { startSocketServer } from './socket-server';
+import { TunnelAddresses } from './tunnels';
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+}
+
+/** Retries `fn` with backoff until it succeeds or the agent stops (start-up ordering is not guaranteed). */
+async function untilDone(what: string, log: Logger, stopped: () => boolean, fn: () => Promise<void>): Promise<void> {
+  for (let delay = 200; !stopped(); delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      log.warn({ reason: (err as Error).message }, `${what} failed; retrying in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+export async function startAgent(config: AgentConfig, log: Logger): Promise<RunningAgent> {
+  let stopped = false;
+  const clients = connectAllocator(config.allocator);
+  const metrics = createAgentMetrics();
+  const kube: KubeView | undefined = config.kubernetes ? await startKubeView({ ...config.kubernetes, nodeName: config.nodeName, log }) : undefined;
+  const pods: PodSource = kube?.pods ?? NO_KUBERNETES;
+  const nodeRecord = new NodeRecord(clients.resources, config.nodeName);
+  const tunnels = new TunnelAddresses(clients, nodeRecord, log);
+
+  // Registration and tunnels run in the background: CNI requests are served from the start
+  // (an ADD before registration fails with a clear "node not registered" error).
+  let syncing: Promise<void> = Promise.resolve();
+  const sync = () => {
+    syncing = syncing.then(() =>
+      untilDone('node registration', log, () => stopped, async () => {
+        const labels = kube ? await kube.nodeLabels() : config.labels;
+        await nodeRecord.register(labels ?? {}, kube ? 'k8s' : undefined);
+        await tunnels.reconcile();
+      }),
+    );
+    return syncing;
+  };
+  void sync();
+  kube?.onNodeChange(() => void sync());
+  const resync = setInterval(() => void sync(), config.tunnelResyncMs);
+
+  const handler = new CniHandler({ nodeName: config.nodeName, allocator: clients.ipam, pods, log });
+  const queue = new RequestQueue(config.concurrency);
+  const socket = await startSocketServer({
+    path: config.socket,
+    log,
+    handle: async (req) => {
+      const end = metrics.cniDuration.startTimer({ command: req.command });
+      metrics.queueDepth.set(queue.depth);
+      try {
+        const out = await queue.run(
+          config.requestTimeoutMs,
+          () => new CniFailure(CniCode.tryAgainLater, `${req.command} did not finish within ${config.requestTimeoutMs / 1000} s`),
+          () => handler.handle(req),
+        );
+        end({ result: 'ok' });
+        return out;
+      } catch (err) {
+        end({ result: String(err instanceof CniFailure ? err.code : CniCode.internal) });
+        throw err;
+      }
+    },
+  });
+
+  const [mhost, mport] = [config.metricsListen.slice(0, config.metricsListen.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.metricsListen.slice(config.metricsListen.lastIndexOf(':') + 1))];
+  const probes = await startProbeServer({
+    host: mhost,
+    port: mport,
+    registry: metrics.registry,
+    ready: () => clients.ipam.getIpamConfig({}, { timeoutMs: 2000 }).then(() => true, () => false),
+  });
+  log.info({ node: config.nodeName, socket: config.socket, allocator: config.allocator, kubernetes: Boolean(kube), metrics: `${mhost}:${probes.port}` }, 'node agent serving');
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(resync);
+      await socket.close();
+      await probes.close();
+      await kube?.stop();
+      clients.close();
+      log.info('node agent stopped');
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { formatIp, IpAddress, parseIp } from '@atoll/ipmath';
+import type { CniArgs } from './cni-args';
+import { CniCode, CniFailure } from './errors';
+import type { NetConf } from './netconf';
+
+// Calico's pod and namespace annotations, turned into one address request. Precedence:
+// pod annotations over namespace annotations over the CNI configuration. A specific
+// address (ipAddrs) comes only from the pod, and beats everything else.
+
+export const Annotations = {
+  ipv4Pools: 'cni.projectcalico.org/ipv4pools',
+  ipv6Pools: 'cni.projectcalico.org/ipv6pools',
+  ipFamilies: 'cni.projectcalico.org/ipFamilies',
+  ipAddrs: 'cni.projectcalico.org/ipAddrs',
+  ipAddrsNoIpam: 'cni.projectcalico.org/ipAddrsNoIpam',
+} as const;
+
+/** Annotations larger than this are refused: no legitimate value comes close. */
+const MAX_ANNOTATION_BYTES = 16 * 1024;
+
+export type AddressRequest =
+  /** Specific addresses through IPAM (at most one per family), canonical text. */
+  | { readonly kind: 'static'; readonly ips: readonly string[] }
+  /** Addresses used as given, without IPAM (feature ip_addrs_no_ipam). */
+  | { readonly kind: 'no-ipam'; readonly ips: readonly string[] }
+  | {
+      readonly kind: 'auto';
+      readonly assignIpv4: boolean;
+      readonly assignIpv6: boolean;
+      readonly ipv4Pools: readonly string[];
+      readonly ipv6Pools: readonly string[];
+    };
+
+function bad(message: string): never {
+  throw new CniFailure(CniCode.badAddressRequest, message);
+}
+
+function parseJson(name: string, value: string): unknown {
+  if (Buffer.byteLength(value) > MAX_ANNOTATION_BYTES) bad(`annotation "${name}" is larger than ${MAX_ANNOTATION_BYTES} bytes`);
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    return bad(`failed to parse annotation "${name}" as JSON: ${(err as Error).message}`);
+  }
+}
+
+function stringArray(name: string, value: string): string[] {
+  const v = parseJson(name, value);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bad(`annotation "${name}" must be a JSON list of strings, got ${value}`);
+  return v as string[];
+}
+
+/** Parses a list of specific addresses with Calico's rules and messages. */
+export function parseSpecificIps(source: string, raw: string | readonly string[]): string[] {
+  let list: unknown;
+  if (typeof raw === 'string') {
+    if (Buffer.byteLength(raw) > MAX_ANNOTATION_BYTES) bad(`annotation "${source}" is larger than ${MAX_ANNOTATION_BYTES} bytes`);
+    try {
+      list = JSON.parse(raw);
+    } catch (err) {
+      bad(`failed to parse IPs ${raw} for annotation "${source}": failed to parse '${raw}' as JSON: ${(err as Error).message}`);
+    }
+  } else list = raw;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) bad(`annotation "${source}" must be a JSON list of IP addresses, got ${JSON.stringify(raw)}`);
+  if (list.length === 0) bad(`annotation "${source}" specified but empty`);
+  const parsed: IpAddress[] = (list as string[]).map((text) => {
+    let ip: IpAddress;
+    try {
+      ip = parseIp(text.trim());
+    } catch {
+      return bad(`invalid IP format: ${text}`);
+    }
+    // Go reads "::ffff:a.b.c.d" as IPv4; we refuse the ambiguity rather than guess.
+    if (ip.version === 6 && ip.value >> 32n === 0xffffn) bad(`invalid IP format: ${text} (write the IPv4 address as a.b.c.d)`);
+    return ip;
+  });
+  for (const [version, name] of [[4, 'IPv4'], [6, 'IPv6']] as const) {
+    if (parsed.filter((ip) => ip.version === version).length > 1) {
+      bad(`cannot have more than one ${name} address for "${source}" annotation`);
+    }
+  }
+  return parsed.map(formatIp);
+}
+
+export interface ResolveInput {
+  readonly netconf: NetConf;
+  readonly args: CniArgs;
+  readonly podAnnotations: Readonly<Record<string, string>>;
+  readonly namespaceAnnotations: Readonly<Record<string, string>>;
+}
+
+export function resolveAddressRequest({ netconf, args, podAnnotations: pod, namespaceAnnotations: ns }: ResolveInput): AddressRequest {
+  const ipAddrs = pod[Annotations.ipAddrs];
+  const noIpam = pod[Annotations.ipAddrsNoIpam];
+  if (ipAddrs !== undefined && noIpam !== undefined) {
+    bad("can't have both annotations: 'ipAddrs' and 'ipAddrsNoIpam' in use at the same time");
+  }
+  if (noIpam !== undefined) {
+    if (!netconf.ipAddrsNoIpam) bad('requested feature is not enabled: ip_addrs_no_ipam');
+    return { kind: 'no-ipam', ips: parseSpecificIps(Annotations.ipAddrsNoIpam, noIpam) };
+  }
+  if (ipAddrs !== undefined) return { kind: 'static', ips: parseSpecificIps(Annotations.ipAddrs, ipAddrs) };
+  if (args.ips.length > 0) return { kind: 'static', ips: parseSpecificIps('IP', args.ips) };
+
+  let assignIpv4 = netconf.assignIpv4;
+  let assignIpv6 = netconf.assignIpv6;
+  let ipv4Pools = netconf.ipv4Pools;
+  let ipv6Pools = netconf.ipv6Pools;
+  for (const source of [ns, pod]) {
+    if (source[Annotations.ipv4Pools] !== undefined) ipv4Pools = stringArray(Annotations.ipv4Pools, source[Annotations.ipv4Pools]!);
+    if (source[Annotations.ipv6Pools] !== undefined) ipv6Pools = stringArray(Annotations.ipv6Pools, source[Annotations.ipv6Pools]!);
+    const families = source[Annotations.ipFamilies];
+    if (families !== undefined) {
+      const v = parseJson(Annotations.ipFamilies, families);
+      if (!Array.isArray(v) || v.length === 0 || !v.every((f) => f === 'IPv4' || f === 'IPv6')) bad(`error parsing ipFamilies: ${families}`);
+      assignIpv4 = (v as string[]).includes('IPv4');
+      assignIpv6 = (v as string[]).includes('IPv6');
+    }
+  }
+  if (!assignIpv4 && !assignIpv6) bad('no IP family requested: assign_ipv4 and assign_ipv6 are both off');
+  return { kind: 'auto', assignIpv4, assignIpv6, ipv4Pools, ipv6Pools };
+}

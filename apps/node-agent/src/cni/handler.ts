@@ -1,0 +1,189 @@
+import { IntendedUse, type CniRequest } from '@atoll/api';
+import type { Logger } from 'pino';
+import { resolveAddressRequest } from './annotations';
+import { parseCniArgs, type CniArgs } from './cni-args';
+import { CniCode, CniFailure, fromAllocatorError } from './errors';
+import { parseNetConf, type NetConf } from './netconf';
+import type { AllocatorPort, PodSource } from './ports';
+import { cniResult, hostPrefix } from './result';
+
+// What the node agent does for each CNI command. The plugin has checked the environment;
+// this checks the configuration, resolves the pod's annotations, and asks the allocator.
+
+export interface CniHandlerDeps {
+  readonly nodeName: string;
+  readonly allocator: AllocatorPort;
+  readonly pods: PodSource;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+const isNotFound = (err: unknown) => (err as { code?: string }).code === 'not-found';
+
+/** Go's time.Now().UTC().String() layout, which Calico stores as the `timestamp` attribute. */
+function calicoTimestamp(d: Date): string {
+  const iso = d.toISOString(); // 2026-08-01T10:00:00.123Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000000 +0000 UTC`;
+}
+
+export class CniHandler {
+  constructor(private readonly deps: CniHandlerDeps) {}
+
+  /** Answers with the result JSON text ('' for commands without a result); throws CniFailure. */
+  async handle(req: CniRequest): Promise<string> {
+    switch (req.command) {
+      case 'ADD':
+        return this.add(req);
+      case 'DEL':
+        return this.del(req);
+      case 'CHECK':
+        return this.check(req);
+      case 'GC':
+        return this.gc(req);
+      case 'STATUS':
+        return this.status();
+      default:
+        throw new CniFailure(CniCode.badEnv, `unknown CNI command ${JSON.stringify(req.command)}`);
+    }
+  }
+
+  private handleId(netconf: NetConf, containerId: string): string {
+    if (!containerId) throw new CniFailure(CniCode.badEnv, 'required env variables [CNI_CONTAINERID] missing');
+    return `${netconf.name}.${containerId}`;
+  }
+
+  private async podContext(args: CniArgs) {
+    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false };
+    const [pod, ns] = await Promise.all([this.deps.pods.pod(args.podNamespace, args.podName), this.deps.pods.namespace(args.podNamespace)]).catch((err: unknown) => {
+      throw new CniFailure(CniCode.tryAgainLater, `cannot read pod ${args.podNamespace}/${args.podName} from the Kubernetes API: ${(err as Error).message}`);
+    });
+    if (!pod) throw new CniFailure(CniCode.tryAgainLater, `pod ${args.podNamespace}/${args.podName} not found in the Kubernetes API`);
+    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true };
+  }
+
+  private async add(req: CniRequest): Promise<string> {
+    const netconf = parseNetConf(req.networkConfig);
+    const args = parseCniArgs(req.args);
+    const handleId = this.handleId(netconf, req.containerId);
+    const ctx = await this.podContext(args);
+    const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations });
+    const attributes: Record<string, string> = {
+      node: this.deps.nodeName,
+      timestamp: calicoTimestamp((this.deps.now ?? (() => new Date()))()),
+      ...(ctx.k8s && { namespace: args.podNamespace!, pod: args.podName! }),
+    };
+    const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
+
+    if (request.kind === 'no-ipam') return JSON.stringify(cniResult(netconf.cniVersion, request.ips.map(hostPrefix)));
+
+    if (request.kind === 'static') {
+      const assigned: string[] = [];
+      try {
+        for (const ip of request.ips) {
+          const r = await this.deps.allocator.assignIp({ ip, handleId, attributes, hostname: this.deps.nodeName, intendedUse: IntendedUse.INTENDED_USE_WORKLOAD });
+          assigned.push(r.ip);
+        }
+      } catch (err) {
+        // all or nothing: give back what this ADD took before the failure
+        if (assigned.length > 0) {
+          await this.deps.allocator.releaseIPs({ options: assigned.map((address) => ({ address, handleId, sequenceNumber: '' })) }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
+        }
+        throw fromAllocatorError(err, 'error getting IP from IPAM');
+      }
+      log.info({ ips: assigned }, 'assigned specific addresses');
+      return JSON.stringify(cniResult(netconf.cniVersion, assigned.map(hostPrefix)));
+    }
+
+    try {
+      const r = await this.deps.allocator.autoAssign({
+        num4: request.assignIpv4 ? 1 : 0,
+        num6: request.assignIpv6 ? 1 : 0,
+        handleId,
+        attributes,
+        hostname: this.deps.nodeName,
+        ipv4Pools: [...request.ipv4Pools],
+        ipv6Pools: [...request.ipv6Pools],
+        maxBlocksPerHost: 0,
+        intendedUse: IntendedUse.INTENDED_USE_WORKLOAD,
+        namespaceLabels: { ...(ctx.nsLabels ?? {}) },
+        allOrNothing: true,
+      });
+      const ips = [...(r.ipv4?.ips ?? []), ...(r.ipv6?.ips ?? [])];
+      log.info({ ips }, 'assigned addresses');
+      return JSON.stringify(cniResult(netconf.cniVersion, ips));
+    } catch (err) {
+      throw fromAllocatorError(err, 'failed to assign an IP address');
+    }
+  }
+
+  /** Releases by `<network>.<containerID>` and by `<namespace>.<pod>`; nothing to release is success. */
+  private async del(req: CniRequest): Promise<string> {
+    const netconf = parseNetConf(req.networkConfig);
+    const args = parseCniArgs(req.args);
+    const handles = [this.handleId(netconf, req.containerId)];
+    if (args.podNamespace && args.podName) handles.push(`${args.podNamespace}.${args.podName}`);
+    let failure: unknown;
+    for (const handleId of handles) {
+      try {
+        const r = await this.deps.allocator.releaseByHandle({ handleId });
+        this.deps.log.info({ handle: handleId, node: this.deps.nodeName, ips: r.released }, 'released addresses');
+      } catch (err) {
+        if (!isNotFound(err)) failure = err; // keep going: release what can be released
+      }
+    }
+    if (failure !== undefined) throw fromAllocatorError(failure, 'failed to release addresses');
+    return '';
+  }
+
+  /** The handle's addresses must be exactly those of prevResult. */
+  private async check(req: CniRequest): Promise<string> {
+    const netconf = parseNetConf(req.networkConfig);
+    const handleId = this.handleId(netconf, req.containerId);
+    const expected = (netconf.prevResult?.ips ?? []).map((i) => String(i.address ?? '').split('/')[0]).sort();
+    let actual: string[];
+    try {
+      actual = [...(await this.deps.allocator.ipsByHandle({ handleId })).ips].sort();
+    } catch (err) {
+      if (isNotFound(err)) actual = [];
+      else throw fromAllocatorError(err, 'failed to check addresses');
+    }
+    if (expected.length === 0 || expected.join(',') !== actual.join(',')) {
+      throw new CniFailure(CniCode.badConfig, `addresses of ${handleId} are [${actual.join(' ')}], but prevResult has [${expected.join(' ')}]`);
+    }
+    return '';
+  }
+
+  /** CNI 1.1 GC: release this node's handles of this network that are not valid attachments. */
+  private async gc(req: CniRequest): Promise<string> {
+    const netconf = parseNetConf(req.networkConfig);
+    const keep = new Set((netconf.validAttachments ?? []).map((a) => `${netconf.name}.${a.containerID}`));
+    let listed;
+    try {
+      listed = await this.deps.allocator.listAllocations({ node: this.deps.nodeName, handlePrefix: `${netconf.name}.` });
+    } catch (err) {
+      throw fromAllocatorError(err, 'failed to list allocations for garbage collection');
+    }
+    const stale = [...new Set(listed.allocations.map((a) => a.handleId))].filter((h) => h && !keep.has(h));
+    let failure: unknown;
+    for (const handleId of stale) {
+      await this.deps.allocator.releaseByHandle({ handleId }).then(
+        (r) => this.deps.log.info({ handle: handleId, node: this.deps.nodeName, ips: r.released }, 'garbage collected'),
+        (err: unknown) => {
+          if (!isNotFound(err)) failure = err;
+        },
+      );
+    }
+    if (failure !== undefined) throw fromAllocatorError(failure, 'garbage collection incomplete');
+    return '';
+  }
+
+  /** Ready when the allocator answers (and through it, etcd). */
+  private async status(): Promise<string> {
+    try {
+      await this.deps.allocator.getIpamConfig({}, { timeoutMs: 3000 });
+    } catch (err) {
+      throw new CniFailure(CniCode.notAvailable, `the allocator is not reachable: ${(err as Error).message}`);
+    }
+    return '';
+  }
+}

@@ -1,0 +1,77 @@
+import { CniCode, CniFailure } from './errors';
+
+export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+export type CniVersion = (typeof SUPPORTED_VERSIONS)[number];
+
+/** What the agent reads of the network configuration (stdin of the plugin). */
+export interface NetConf {
+  readonly cniVersion: CniVersion;
+  readonly name: string;
+  readonly assignIpv4: boolean;
+  readonly assignIpv6: boolean;
+  readonly ipv4Pools: readonly string[];
+  readonly ipv6Pools: readonly string[];
+  /** feature_control.ip_addrs_no_ipam */
+  readonly ipAddrsNoIpam: boolean;
+  /** CNI 1.1 GC: the attachments that must be kept. */
+  readonly validAttachments?: readonly { containerID: string; ifname: string }[];
+  /** CHECK: the result ADD returned. */
+  readonly prevResult?: { ips?: { address?: string }[] };
+  readonly raw: Record<string, unknown>;
+}
+
+function fail(message: string): never {
+  throw new CniFailure(CniCode.badConfig, message);
+}
+
+function stringList(v: unknown, field: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(`ipam.${field} must be a list of pool names or CIDRs`);
+  return v as string[];
+}
+
+/**
+ * Calico's flags are strings: assign_ipv4 defaults to true and only "false" turns it off;
+ * assign_ipv6 defaults to false and only "true" turns it on.
+ */
+function calicoFlag(v: unknown, field: string, dflt: boolean): boolean {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string') fail(`ipam.${field} must be the string "true" or "false", got ${JSON.stringify(v)}`);
+  return dflt ? v !== 'false' : v === 'true';
+}
+
+export function parseNetConf(text: string): NetConf {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new CniFailure(CniCode.badStdin, `failed to decode network configuration: ${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CniFailure(CniCode.badStdin, 'failed to decode network configuration: not a JSON object');
+  const o = raw as Record<string, unknown>;
+  const version = o['cniVersion'];
+  if (typeof version !== 'string' || !(SUPPORTED_VERSIONS as readonly string[]).includes(version)) {
+    throw new CniFailure(CniCode.incompatibleVersion, `incompatible CNI versions: config is ${JSON.stringify(version)}, plugin supports ${SUPPORTED_VERSIONS.join(', ')}`);
+  }
+  if (typeof o['name'] !== 'string' || o['name'] === '') fail('missing network name');
+  const ipam = o['ipam'];
+  if (ipam === null || typeof ipam !== 'object' || Array.isArray(ipam)) fail('missing ipam section');
+  const i = ipam as Record<string, unknown>;
+  const fc = (i['feature_control'] ?? o['feature_control'] ?? {}) as Record<string, unknown>;
+  const valid = (o['cni.dev/valid-attachments'] ?? (o['runtimeConfig'] as Record<string, unknown> | undefined)?.['cni.dev/valid-attachments']) as
+    | { containerID: string; ifname: string }[]
+    | undefined;
+  if (valid !== undefined && !Array.isArray(valid)) fail('cni.dev/valid-attachments must be a list');
+  return {
+    cniVersion: version as CniVersion,
+    name: o['name'] as string,
+    assignIpv4: calicoFlag(i['assign_ipv4'], 'assign_ipv4', true),
+    assignIpv6: calicoFlag(i['assign_ipv6'], 'assign_ipv6', false),
+    ipv4Pools: stringList(i['ipv4_pools'], 'ipv4_pools'),
+    ipv6Pools: stringList(i['ipv6_pools'], 'ipv6_pools'),
+    ipAddrsNoIpam: fc['ip_addrs_no_ipam'] === true,
+    ...(valid !== undefined && { validAttachments: valid }),
+    ...(o['prevResult'] !== undefined && { prevResult: o['prevResult'] as NetConf['prevResult'] }),
+    raw: o,
+  };
+}
