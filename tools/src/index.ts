@@ -1,2 +1,2 @@
-export { binPath, REPO_ROOT, startAllocatorProcess, startProcess, testNamespace } from './processes';
-export type { AllocatorProcess, ManagedProcess } from './processes';
+export { agentRequest, binPath, REPO_ROOT, startAgentProcess, startAllocatorProcess, startProcess, testNamespace } from './processes';
+export type { AgentProcess, AllocatorProcess, ManagedProcess } from './processes';

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { connectAllocator } from '@atoll/api';
 import { freePort } from '../etcd/launcher';
@@ -90,4 +91,72 @@ export async function startAllocatorProcess(opts: {
 /** A fresh etcd key prefix for one test's allocator(s). */
 export function testNamespace(): string {
   return `/atoll-test/${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}/`;
+}
+
+export interface AgentProcess extends ManagedProcess {
+  readonly socket: string;
+  readonly metricsUrl: string;
+  readonly nodeName: string;
+}
+
+/** Starts dist/bin/atoll-node-agent and waits until its socket accepts connections. */
+export async function startAgentProcess(opts: {
+  nodeName: string;
+  allocator: string;
+  socket: string;
+  labels?: string;
+  kubeconfig?: string;
+  extraArgs?: readonly string[];
+}): Promise<AgentProcess> {
+  const metricsPort = await freePort();
+  const args = [
+    '--node-name', opts.nodeName,
+    '--allocator', opts.allocator,
+    '--socket', opts.socket,
+    '--metrics-listen', `127.0.0.1:${metricsPort}`,
+    '--log-level', 'warn',
+    ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : ['--labels', opts.labels ?? '']),
+    ...(opts.extraArgs ?? []),
+  ];
+  const proc = startProcess(binPath('atoll-node-agent'), args);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`atoll-node-agent exited with ${proc.child.exitCode}: ${proc.output()}`);
+    if (await canConnect(opts.socket)) break;
+    if (Date.now() > deadline) {
+      await proc.stop('SIGKILL');
+      throw new Error(`atoll-node-agent did not open its socket: ${proc.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { ...proc, socket: opts.socket, metricsUrl: `http://127.0.0.1:${metricsPort}`, nodeName: opts.nodeName };
+}
+
+function canConnect(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socketPath);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Sends one request line to an agent socket and returns the parsed response line. */
+export function agentRequest(socketPath: string, request: object | string): Promise<{ result?: string; error?: { code: number; msg: string; details?: string } }> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(socketPath);
+    let buf = '';
+    c.on('data', (d: Buffer) => (buf += d.toString()));
+    c.on('end', () => {
+      try {
+        resolve(JSON.parse(buf.split('\n')[0]!));
+      } catch (err) {
+        reject(new Error(`bad response ${JSON.stringify(buf)}: ${(err as Error).message}`));
+      }
+    });
+    c.on('error', reject);
+    c.write(typeof request === 'string' ? request : `${JSON.stringify(request)}\n`);
+  });
 }
