@@ -5,6 +5,7 @@ import { checkConsistency, CheckReport } from './check';
 import { claimAffinity, releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity/host-affinities';
 import { assignSpecificIp } from './assign/assign-ip';
 import { HostAffinityCache } from './assign/affinity-cache';
+import { BlockCache } from './assign/block-cache';
 import { autoAssignBatch } from './assign/auto-assign';
 import { getIpamConfig, updateIpamConfig } from './config';
 import { IpamError, Messages } from './errors';
@@ -70,6 +71,7 @@ export class IpamEngine implements Ipam {
   private readonly retry: RetryPolicy;
   private readonly hostQueue: HostQueue<HostTask, HostResult>;
   private readonly affinityCache = new HostAffinityCache();
+  private readonly blockCache = new BlockCache();
 
   constructor(opts: IpamEngineOptions) {
     this.ds = opts.datastore;
@@ -105,7 +107,7 @@ export class IpamEngine implements Ipam {
         for (const i of autos) results[i] = new IpamError('node-not-found', Messages.nodeNotFound(host));
       } else {
         const out = await autoAssignBatch(
-          { ds: this.ds, now: this.now, retry: this.retry, affinityCache: this.affinityCache },
+          { ds: this.ds, now: this.now, retry: this.retry, affinityCache: this.affinityCache, blockCache: this.blockCache },
           host,
           ctx,
           node,

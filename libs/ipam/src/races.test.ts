@@ -133,4 +133,19 @@ describeWithStores('racing writers', (env) => {
     }
     expect((await env().engine.check()).problems).toBe(0);
   });
+
+  it('plans from a stale cached block without ever handing out an address twice or missing a freed one', async () => {
+    await putNode(env().ds, 'host-a');
+    await putPool(env().ds, 'p', { cidr: '10.0.0.0/28', blockSize: 28 });
+    const a = env().engine;
+    const b = env().newEngine();
+    const first = await a.autoAssign({ ...WORKLOAD, num4: 4, num6: 0, handleId: 'warm', hostname: 'host-a' }); // a caches the block
+    // b changes the block behind a's back: takes what a thinks is free, frees what a thinks is taken
+    for (const ip of ['10.0.0.4', '10.0.0.5', '10.0.0.6']) await b.assignIP({ ip, handleId: `b-${ip}`, hostname: 'host-a', attributes: {} });
+    await b.releaseIPs([{ address: first.ipv4.ips[0]!.split('/')[0]! }]);
+    const got = await a.autoAssign({ ...WORKLOAD, num4: 10, num6: 0, handleId: 'stale', hostname: 'host-a' });
+    expect(got.ipv4.ips).toHaveLength(10); // 16 - 3 still warm - 3 of b's = 10, including the freed one
+    expect(got.ipv4.ips.map((x) => x.split('/')[0])).toContain(first.ipv4.ips[0]!.split('/')[0]);
+    expect((await env().engine.check()).problems).toBe(0);
+  });
 });

@@ -2,13 +2,14 @@ import { Cidr, cidrContainsCidr, IpVersion, parseCidr } from '@atoll/ipmath';
 import { Datastore } from '@atoll/store';
 import { IpamError, Messages } from '../errors';
 import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from '../ipam';
-import { commitChanges, IpamRecords, type BlockRecord } from '../io';
+import { commitChanges, IpamRecords, type BlockRecord, type HandleRecord } from '../io';
 import { selectPools } from '../pools/select-pools';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
 import type { NodeView, PoolView } from '../types';
 import { BlockSearch } from './block-search';
 import { HostAffinityCache } from './affinity-cache';
+import { BlockCache } from './block-cache';
 import { WorkingSet } from './working-set';
 
 /** Calico's built-in per-host block limit when neither the request nor the config sets one. */
@@ -79,6 +80,7 @@ function emptyFamily(requested: number): FamilyAssignment {
 export interface AutoAssignDeps {
   readonly ds: Datastore;
   readonly affinityCache: HostAffinityCache;
+  readonly blockCache: BlockCache;
   readonly now: () => Date;
   readonly retry?: RetryPolicy;
 }
@@ -101,18 +103,31 @@ export async function autoAssignBatch(
   const records = new IpamRecords(deps.ds);
 
   const versions = new Set(runnable.flatMap((p) => p.families.map((f) => f.version)));
-  const outcomes = await retryOnConflict(async () => {
+  const outcomes = await retryOnConflict(async (attempt) => {
     const now = deps.now();
     const ws = new WorkingSet({ now, cooldownSeconds: ctx.config.ipCooldownSeconds });
     const handleIds = runnable.map((p) => p.req.handleId);
-    // One read for the requests' handles and the blocks the host is known to own.
-    const known = [...versions].flatMap((v) => deps.affinityCache.get(host, v) ?? []).map((c) => parseCidr(c));
-    const { blocks: preloaded, handles } = await records.getBlocksAndHandles(known, handleIds);
+    const known = [...versions].flatMap((v) => deps.affinityCache.get(host, v) ?? []);
+    const cached = known.map((c) => deps.blockCache.get(c));
+    let preloaded: Map<string, BlockRecord>;
+    let handles: Map<string, HandleRecord>;
+    const optimistic = attempt === 1 && known.length > 0 && cached.every((b) => b !== undefined);
+    if (optimistic) {
+      // Plan from what this engine last saw, assuming the (per-container) handles are new;
+      // the transaction's compares catch anything stale and the next attempt reads.
+      preloaded = new Map(cached.map((b) => [b!.cidrText, b!]));
+      handles = new Map();
+    } else {
+      // One read for the requests' handles and the blocks the host is known to own.
+      ({ blocks: preloaded, handles } = await records.getBlocksAndHandles(known.map((c) => parseCidr(c)), handleIds));
+      deps.blockCache.remember(preloaded.values());
+    }
     ws.addHandles(handleIds, handles);
-    const search = new BlockSearch({ ds: deps.ds, records, ws, host, ctx, now, affinityCache: deps.affinityCache, preloaded });
+    const search = new BlockSearch({ ds: deps.ds, records, ws, host, ctx, now, affinityCache: deps.affinityCache, blockCache: deps.blockCache, preloaded, optimistic });
     const results: AutoAssignResult[] = [];
     for (const plan of runnable) results.push(await assignRequest(search, ws, ctx, plan));
-    await commitChanges(deps.ds, ws.changes());
+    const changes = ws.changes();
+    deps.blockCache.recordCommit(changes, await commitChanges(deps.ds, changes));
     return results;
   }, deps.retry);
 

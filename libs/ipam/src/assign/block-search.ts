@@ -9,7 +9,9 @@ import { IpamRecords, type BlockRecord } from '../io';
 import { hostBlockOrder, fnv1Hash32 } from '../pools/block-order';
 import type { IpamContext } from '../resource-view';
 import type { PoolView } from '../types';
+import { RetryableConflict } from '../retry';
 import { HostAffinityCache } from './affinity-cache';
+import { BlockCache } from './block-cache';
 import { WorkingSet } from './working-set';
 
 /** Calico reclaims another host's empty block only once it has been claimed this long. */
@@ -36,8 +38,11 @@ export class BlockSearch {
       ctx: IpamContext;
       now: Date;
       affinityCache: HostAffinityCache;
+      blockCache: BlockCache;
       /** Blocks read up front with the requests' handles, by CIDR text. */
       preloaded: ReadonlyMap<string, BlockRecord>;
+      /** Planning from cached blocks: anything beyond them needs a fresh read first. */
+      optimistic: boolean;
     },
   ) {}
 
@@ -56,6 +61,14 @@ export class BlockSearch {
     if (!block) return false;
     const isReserved = this.reservedPredicate(block.cidr);
     return block.unallocated.some((o) => !isReserved(o));
+  }
+
+  /**
+   * Cached blocks looked full: they may be stale (an address released since), so before
+   * claiming or borrowing — or answering "none left" — the attempt starts over from a read.
+   */
+  needFresh(): void {
+    if (this.deps.optimistic) throw new RetryableConflict('cached blocks are not enough; re-read');
   }
 
   /**
@@ -81,6 +94,7 @@ export class BlockSearch {
    * claiming a new block or refusing for the block limit, so neither rests on a stale hint.
    */
   async refreshAffine(version: IpVersion, known: readonly BlockRecord[]): Promise<BlockRecord[]> {
+    this.needFresh();
     if (this.listed.has(version)) return [];
     const knownCidrs = new Set(known.map((b) => b.cidrText));
     return (await this.listAffine(version)).filter((b) => !knownCidrs.has(b.cidrText));
@@ -91,7 +105,9 @@ export class BlockSearch {
     const { records, host } = this.deps;
     const affinities = (await records.listHostAffinities(host, version)).filter((a) => a.value.state === 'confirmed');
     const wanted = affinities.map((a) => a.id.cidr).filter((c) => !this.deps.preloaded.has(formatCidr(c)));
-    const blocks = new Map([...this.deps.preloaded, ...(await records.getBlocks(wanted))]);
+    const fetched = await records.getBlocks(wanted);
+    this.deps.blockCache.remember(fetched.values());
+    const blocks = new Map([...this.deps.preloaded, ...fetched]);
     // A confirmed affinity whose block is gone or says otherwise is stale; the claim path
     // repairs or withdraws it when the block is next wanted.
     const out = affinities.flatMap((a) => {
@@ -179,6 +195,7 @@ export class BlockSearch {
       return undefined;
     }
     this.deps.ws.addBlock(outcome.block);
+    this.deps.blockCache.remember([outcome.block]);
     this.deps.affinityCache.add(this.deps.host, cidr.version, outcome.block.cidrText);
     return outcome.block;
   }
