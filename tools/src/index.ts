@@ -1,2 +1,3 @@
 export { agentRequest, binPath, REPO_ROOT, startAgentProcess, startAllocatorProcess, startProcess, testNamespace } from './processes';
 export type { AgentProcess, AllocatorProcess, ManagedProcess } from './processes';
+export * from '../netns';
