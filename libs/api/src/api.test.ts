@@ -89,3 +89,17 @@ describe('generated code', () => {
     expect(out).toContain('src/generated matches proto/');
   });
 });
+
+describe('promise client types', () => {
+  it('exposes only the unary calls as promise methods', () => {
+    const c = connectAllocator('127.0.0.1:1');
+    expect(typeof c.ipam.assignIp).toBe('function');
+    expect(typeof c.health.check).toBe('function');
+    // The type checker (the build target) proves these are not promise calls:
+    // @ts-expect-error close is a channel operation, not a call
+    expect(c.ipam.close).toBeUndefined();
+    // @ts-expect-error watch is a server stream
+    expect(c.health.watch).toBeUndefined();
+    c.close();
+  });
+});

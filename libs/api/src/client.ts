@@ -1,4 +1,4 @@
-import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ServiceError } from '@grpc/grpc-js';
+import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { IpamClient } from './generated/atoll/ipam/v1/ipam';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
 import { HealthClient } from './generated/grpc/health/v1/health';
@@ -19,8 +19,11 @@ export interface CallOpts {
 }
 
 /** The unary methods of a generated grpc-js client, returning promises. */
+// Unary methods return a ClientUnaryCall; close/getChannel/streams do not qualify.
+type IsUnary<F> = F extends AnyUnary ? (F extends (...args: never[]) => infer R ? (R extends ClientReadableStream<unknown> ? false : R extends ClientUnaryCall ? true : false) : false) : false;
+
 export type PromiseClient<C> = {
-  [K in keyof C as C[K] extends AnyUnary ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+  [K in keyof C as IsUnary<C[K]> extends true ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
     ? (request: Req, opts?: CallOpts) => Promise<Res>
     : never;
 };

@@ -67,6 +67,6 @@ describeWithStores('consistency check and utilization', (env) => {
     // 3 in use (.0 .1 .2), 4 reserved in the pool (overlaps counted once, 10.0.1.0/28 is
     // outside it), and .0-.2 both in use and reserved: available = 64 - |{.0-.3}| = 60
     expect(pool).toMatchObject({ capacity: 64n, inUse: 3n, reserved: 4n, available: 60n });
-    expect(pool.blocks).toEqual([{ cidr: '10.0.0.0/26', capacity: 64n, inUse: 3n, reserved: 4n, available: 60n }]);
+    expect(pool.blocks).toEqual([{ cidr: '10.0.0.0/26', affinity: 'host:host-a', capacity: 64n, inUse: 3n, reserved: 4n, available: 60n }]);
   });
 });

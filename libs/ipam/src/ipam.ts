@@ -83,6 +83,8 @@ export interface ClaimAffinityResult {
 
 export interface BlockUtilization {
   readonly cidr: string;
+  /** The block's owner (`host:<node>`); null for an unaffine block (absent on pool totals). */
+  readonly affinity?: string | null;
   readonly capacity: bigint;
   readonly inUse: bigint;
   readonly reserved: bigint;

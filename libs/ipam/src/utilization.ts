@@ -39,7 +39,7 @@ function blockUtilization(b: BlockRecord, reservations: ReservedAddresses): Bloc
     }
   });
   const capacity = cidrSize(b.value.cidr);
-  return { cidr: b.cidrText, capacity, inUse, reserved, available: capacity - inUse - reserved + reservedInUse, reservedInUse };
+  return { cidr: b.cidrText, affinity: b.value.affinity, capacity, inUse, reserved, available: capacity - inUse - reserved + reservedInUse, reservedInUse };
 }
 
 /**

@@ -1,0 +1,72 @@
+import type { Command } from './command';
+import { ipamCheckCommand } from './ipam-check';
+import { ipamConfigureCommand } from './ipam-configure';
+import { ipamReleaseCommand } from './ipam-release';
+import { ipamShowCommand } from './ipam-show';
+import { ipamSplitCommand } from './ipam-split';
+import { applyCommand, createCommand, deleteCommand } from './resources';
+import { getCommand } from './resources-get';
+
+export type { Command } from './command';
+
+/** Every command, by the words that name it ("get", "ipam show"). */
+export const COMMANDS: readonly Command[] = [
+  applyCommand,
+  createCommand,
+  deleteCommand,
+  getCommand,
+  ipamShowCommand,
+  ipamCheckCommand,
+  ipamReleaseCommand,
+  ipamConfigureCommand,
+  ipamSplitCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+function listing(entries: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...entries.map(([name]) => name.length));
+  return entries.map(([name, summary]) => `    ${name.padEnd(width)}  ${summary}`).join('\n');
+}
+
+const TOP_LEVEL: readonly (readonly [string, string])[] = [
+  ...COMMANDS.filter((c) => !c.name.includes(' ')).map((c) => [c.name, c.summary] as const),
+  ['ipam', 'IP address management: show, check, release, configure, split.'],
+];
+
+const IPAM_LEVEL = COMMANDS.filter((c) => c.name.startsWith('ipam ')).map((c) => [c.name.slice('ipam '.length), c.summary] as const);
+
+export const TOP_USAGE = `Usage:
+  atollctl [options] <command> [<args>...]
+
+${listing(TOP_LEVEL)}
+
+Options:
+  -h --help               Show this screen.
+     --allocator=<ADDR>   The allocator's gRPC address, host:port
+                          [default: $ATOLL_ALLOCATOR or 127.0.0.1:7443].
+
+Description:
+  atollctl manages Atoll, a Calico-compatible IPAM, the way calicoctl manages
+  Calico: projectcalico.org/v3 resources (IPPool, IPReservation,
+  IPAMConfiguration, Node) and IP address management. It talks gRPC to the
+  allocator; only the allocator talks to etcd.
+
+See 'atollctl <command> --help' to read about a specific command.
+`;
+
+export const IPAM_USAGE = `Usage:
+  atollctl ipam <command> [<args>...]
+
+${listing(IPAM_LEVEL)}
+
+Options:
+  -h --help               Show this screen.
+
+Description:
+  IP address management commands for atollctl.
+
+See 'atollctl ipam <command> --help' to read about a specific subcommand.
+`;

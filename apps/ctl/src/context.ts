@@ -1,0 +1,31 @@
+import type { AllocatorClients } from '@atoll/api';
+
+// What a command is given: the allocator's clients and where its output goes. Commands
+// never touch process.*, so they run in unit tests against a fake allocator and in-memory
+// sinks exactly as they run in the binary.
+
+// PromiseClient<…> also lists the grpc-js Client's own methods (close, getChannel) and the
+// streaming health `watch`, which the promise clients do not actually carry; only the
+// unary calls are part of what a command may use.
+type UnaryCalls<C> = Omit<C, 'close' | 'getChannel' | 'watch'>;
+
+export type IpamApi = UnaryCalls<AllocatorClients['ipam']>;
+export type ResourcesApi = UnaryCalls<AllocatorClients['resources']>;
+export type HealthApi = UnaryCalls<AllocatorClients['health']>;
+
+export interface CtlIo {
+  /** Writes command output (stdout). Errors are not written here: commands throw them. */
+  out(text: string): void;
+  /** The text of a file, or of stdin for "-". */
+  readInput(path: string): Promise<string>;
+  /** Creates or replaces a file (ipam check's report). */
+  writeFile(path: string, text: string): Promise<void>;
+}
+
+export interface CommandContext {
+  readonly io: CtlIo;
+  /** The allocator's address, for messages. */
+  readonly allocator: string;
+  readonly ipam: IpamApi;
+  readonly resources: ResourcesApi;
+}

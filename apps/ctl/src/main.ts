@@ -1,0 +1,40 @@
+import { connectAllocator } from '@atoll/api';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { CtlIo } from './context';
+import { runAtollctl } from './run';
+
+// atollctl: parse, dispatch, exit code. Everything else lives in run.ts and commands/.
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// `atollctl get ippools | head -1` closes the pipe early; that is not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+const io: CtlIo = {
+  out: (text) => void process.stdout.write(text),
+  readInput: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+  writeFile: (path, text) => writeFile(path, text, { mode: 0o600 }),
+};
+
+runAtollctl(process.argv.slice(2), {
+  io,
+  err: (text) => void process.stderr.write(text),
+  env: process.env,
+  connect: (address) => connectAllocator(address),
+}).then(
+  (code) => {
+    // exitCode, not exit(): let stdout drain first.
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`atollctl: internal error: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,134 @@
+import { RpcError } from '@atoll/api';
+import { allocatorAddress, parseCommandArgs } from './args';
+import { findCommand, IPAM_USAGE, TOP_USAGE, type Command } from './commands';
+import type { CommandContext, CtlIo, HealthApi, IpamApi, ResourcesApi } from './context';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors';
+import { isUnavailable } from './rpc-errors';
+
+// The whole command line → exit code, with every dependency injected: main.ts passes the
+// process's streams and a real gRPC connection, tests pass a fake allocator and buffers.
+
+export interface AllocatorConnection {
+  readonly ipam: IpamApi;
+  readonly resources: ResourcesApi;
+  readonly health: HealthApi;
+  close(): void;
+}
+
+export interface RunDeps {
+  readonly io: CtlIo;
+  /** Writes to stderr: only the one failure line. */
+  err(text: string): void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Opens the allocator's clients; called only once a command is about to run. */
+  connect(address: string): AllocatorConnection;
+}
+
+const HEALTH_PROBE_MS = 2000;
+
+type Located = { kind: 'command'; command: Command; rest: string[] } | { kind: 'usage'; text: string };
+
+/** Skips global flags (and --allocator's value) from `i`; returns the index of the next word. */
+function skipGlobalFlags(argv: readonly string[], i: number, where: string): { next: number; help: boolean } {
+  let help = false;
+  while (i < argv.length && argv[i]!.startsWith('-')) {
+    const token = argv[i]!;
+    if (token === '-h' || token === '--help') help = true;
+    else if (token === '--allocator') i++;
+    else if (!token.startsWith('--allocator=')) {
+      throw new UsageError(`unknown flag ${token.split('=')[0]} for 'atollctl${where}'; see 'atollctl${where} --help'`);
+    }
+    i++;
+  }
+  return { next: i, help };
+}
+
+/** Finds the command the words name; everything else on the line is for its flag parser. */
+function locate(argv: readonly string[]): Located {
+  const top = skipGlobalFlags(argv, 0, '');
+  const word = argv[top.next];
+  if (word === undefined) {
+    if (top.help) return { kind: 'usage', text: TOP_USAGE };
+    throw new UsageError("no command given; see 'atollctl --help'");
+  }
+  const before = argv.slice(0, top.next);
+  if (word !== 'ipam') {
+    const command = findCommand(word);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(word)}; see 'atollctl --help'`);
+    return { kind: 'command', command, rest: [...before, ...argv.slice(top.next + 1)] };
+  }
+  const sub = skipGlobalFlags(argv, top.next + 1, ' ipam');
+  const subWord = argv[sub.next];
+  if (subWord === undefined) {
+    if (sub.help || top.help) return { kind: 'usage', text: IPAM_USAGE };
+    throw new UsageError("no ipam command given; see 'atollctl ipam --help'");
+  }
+  const command = findCommand(`ipam ${subWord}`);
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(`ipam ${subWord}`)}; see 'atollctl ipam --help'`);
+  return { kind: 'command', command, rest: [...before, ...argv.slice(top.next + 1, sub.next), ...argv.slice(sub.next + 1)] };
+}
+
+async function allocatorAnswers(health: HealthApi): Promise<boolean> {
+  try {
+    await health.check({ service: '' }, { timeoutMs: HEALTH_PROBE_MS });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The one line a failure is reported with. */
+async function failureLine(err: unknown, address: string, connection: AllocatorConnection | undefined): Promise<string> {
+  if (err instanceof CliError || err instanceof UsageError) return oneLine(err.message);
+  if (isUnavailable(err)) {
+    // 'unavailable' is both "no connection" and "the allocator cannot reach etcd": ask it.
+    if (connection && (await allocatorAnswers(connection.health))) {
+      return `the allocator at ${address} could not complete the request: ${oneLine(err.message)}; try again`;
+    }
+    // grpc-js ends its message with an empty "Resolution note:" when DNS played no part.
+    return `cannot reach the allocator at ${address}: ${oneLine(err.message).replace(/\s*Resolution note:\s*$/, '')}`;
+  }
+  if (err instanceof RpcError) return oneLine(err.message);
+  return `internal error: ${oneLine(err instanceof Error ? err.message : String(err))}`;
+}
+
+export async function runAtollctl(argv: readonly string[], deps: RunDeps): Promise<number> {
+  let located: Located;
+  let command: Command;
+  let parsed;
+  try {
+    located = locate(argv);
+    if (located.kind === 'usage') {
+      deps.io.out(located.text);
+      return EXIT_OK;
+    }
+    command = located.command;
+    parsed = parseCommandArgs(command.name, located.rest, command.options);
+  } catch (err) {
+    deps.err(`atollctl: ${await failureLine(err, '', undefined)}\n`);
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  if (parsed.values['help'] === true) {
+    deps.io.out(command.usage);
+    return EXIT_OK;
+  }
+
+  let address = '';
+  let connection: AllocatorConnection | undefined;
+  try {
+    address = allocatorAddress(parsed, deps.env);
+    try {
+      connection = deps.connect(address);
+    } catch (err) {
+      throw new UsageError(`flag --allocator: cannot use ${JSON.stringify(address)}: ${(err as Error).message}`);
+    }
+    const ctx: CommandContext = { io: deps.io, allocator: address, ipam: connection.ipam, resources: connection.resources };
+    await command.run(ctx, parsed);
+    return EXIT_OK;
+  } catch (err) {
+    deps.err(`atollctl: ${await failureLine(err, address, connection)}\n`);
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  } finally {
+    connection?.close();
+  }
+}
