@@ -1,0 +1,113 @@
+import type { KubeObject } from './types';
+
+// The three core/v1 resources the stand-in serves, with the parts of the apiserver's
+// per-kind "strategy" that clients can observe: which fields a field selector may use,
+// what a create resets, and that each has a status subresource.
+
+export type ResourceName = 'pods' | 'namespaces' | 'nodes';
+
+export interface ResourceType {
+  readonly name: ResourceName;
+  readonly singularName: string;
+  readonly kind: string;
+  readonly listKind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  /**
+   * Field selector labels the apiserver accepts for this kind, each mapped to the string
+   * it compares against. Any other label is a 400, as on a real server.
+   */
+  readonly fieldLabels: Readonly<Record<string, (obj: KubeObject) => string>>;
+  /** What the apiserver's PrepareForCreate does to a new object (in place, on a copy). */
+  prepareForCreate(obj: KubeObject): void;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const field = (obj: KubeObject, ...path: string[]): unknown => {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+};
+const bool = (v: unknown): string => (v === true ? 'true' : 'false');
+
+// Every kind answers these two (cluster-scoped objects have an empty namespace).
+const metadataLabels = {
+  'metadata.name': (o: KubeObject) => str(o.metadata.name),
+  'metadata.namespace': (o: KubeObject) => str(o.metadata.namespace),
+};
+
+const pods: ResourceType = {
+  name: 'pods',
+  singularName: 'pod',
+  kind: 'Pod',
+  listKind: 'PodList',
+  namespaced: true,
+  shortNames: ['po'],
+  categories: ['all'],
+  fieldLabels: {
+    ...metadataLabels,
+    'spec.nodeName': (o) => str(field(o, 'spec', 'nodeName')),
+    'spec.restartPolicy': (o) => str(field(o, 'spec', 'restartPolicy')),
+    'spec.schedulerName': (o) => str(field(o, 'spec', 'schedulerName')),
+    'spec.serviceAccountName': (o) => str(field(o, 'spec', 'serviceAccountName')),
+    'spec.hostNetwork': (o) => bool(field(o, 'spec', 'hostNetwork')),
+    'status.phase': (o) => str(field(o, 'status', 'phase')),
+    'status.podIP': (o) => str(field(o, 'status', 'podIP')),
+    'status.nominatedNodeName': (o) => str(field(o, 'status', 'nominatedNodeName')),
+  },
+  prepareForCreate(obj) {
+    // A new pod's status belongs to the kubelet: the apiserver resets it to Pending.
+    obj.status = { phase: 'Pending' };
+  },
+};
+
+const namespaces: ResourceType = {
+  name: 'namespaces',
+  singularName: 'namespace',
+  kind: 'Namespace',
+  listKind: 'NamespaceList',
+  namespaced: false,
+  shortNames: ['ns'],
+  categories: [],
+  fieldLabels: {
+    ...metadataLabels,
+    'status.phase': (o) => str(field(o, 'status', 'phase')),
+  },
+  prepareForCreate(obj) {
+    const spec = (obj.spec ?? {}) as Record<string, unknown>;
+    obj.spec = { ...spec, finalizers: ['kubernetes'] };
+    obj.status = { phase: 'Active' };
+    // Since 1.21 every namespace carries its own name as a label (namespaceSelector relies on it).
+    obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': str(obj.metadata.name) };
+  },
+};
+
+const nodes: ResourceType = {
+  name: 'nodes',
+  singularName: 'node',
+  kind: 'Node',
+  listKind: 'NodeList',
+  namespaced: false,
+  shortNames: ['no'],
+  categories: [],
+  fieldLabels: {
+    ...metadataLabels,
+    'spec.unschedulable': (o) => bool(field(o, 'spec', 'unschedulable')),
+  },
+  prepareForCreate() {
+    // The kubelet registers a node with its status, so the apiserver keeps it on create.
+  },
+};
+
+export const RESOURCES: Readonly<Record<ResourceName, ResourceType>> = { pods, namespaces, nodes };
+
+export function resourceByName(name: string): ResourceType | undefined {
+  return Object.prototype.hasOwnProperty.call(RESOURCES, name) ? RESOURCES[name as ResourceName] : undefined;
+}
+
+/** Pods created without a namespace land here, as with kubectl's default context. */
+export const DEFAULT_NAMESPACE = 'default';
