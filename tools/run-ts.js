@@ -30,7 +30,7 @@ async function main() {
   });
   const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], {
     stdio: 'inherit',
-    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') },
+    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules'), ATOLL_REPO_ROOT: root },
   });
   const forward = (sig) => child.kill(sig);
   process.on('SIGINT', forward);

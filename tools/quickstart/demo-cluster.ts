@@ -91,8 +91,7 @@ export class DemoCluster {
 
   /** atollctl against this cluster's allocator. */
   async atollctl(args: readonly string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const p = startProcess(binPath('atollctl'), ['--allocator', this.allocator.address, ...args]);
-    if (stdin !== undefined) p.child.stdin?.end(stdin);
+    const p = startProcess(binPath('atollctl'), ['--allocator', this.allocator.address, ...args], {}, stdin);
     let stdout = '';
     let stderr = '';
     p.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

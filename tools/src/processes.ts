@@ -7,7 +7,8 @@ import { freePort } from '../etcd/launcher';
 // Starting Atoll's binaries as real processes for tests and scripts, and stopping them
 // by PID. Binaries come from dist/bin (built by `npm run build` / each app's build target).
 
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+// run-ts.js bundles scripts into a temporary directory and says where the repository is.
+export const REPO_ROOT = process.env['ATOLL_REPO_ROOT'] ?? path.resolve(__dirname, '../..');
 export const binPath = (name: string) => path.join(REPO_ROOT, 'dist/bin', name);
 
 export interface ManagedProcess {
@@ -20,12 +21,20 @@ export interface ManagedProcess {
   readonly exited: Promise<number | null>;
 }
 
-export function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
-  const child = spawn(command, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): ManagedProcess {
+  const child = spawn(command, [...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    // e.g. the binary is missing: report it in output() instead of crashing the caller
+    child.once('error', (err) => {
+      out += `failed to start ${command}: ${err.message}\n`;
+      resolve(null);
+    });
+  });
   return {
     child,
     pid: child.pid!,
