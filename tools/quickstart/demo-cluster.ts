@@ -48,10 +48,11 @@ export class DemoCluster {
     readonly allocator: AllocatorProcess,
     readonly nodes: DemoNode[],
     private readonly socketDir: string,
+    private readonly agentArgs: readonly string[],
   ) {}
 
   /** Starts everything; `prefix` names every namespace made (so leftovers can be swept). */
-  static async start(opts: { prefix: string; nodes: readonly string[]; allocatorPort?: number; namespace?: string }): Promise<DemoCluster> {
+  static async start(opts: { prefix: string; nodes: readonly string[]; allocatorPort?: number; namespace?: string; agentArgs?: readonly string[] }): Promise<DemoCluster> {
     const etcd = await startEtcdCluster();
     const cleanup: (() => Promise<unknown>)[] = [() => etcd.stop()];
     try {
@@ -60,7 +61,7 @@ export class DemoCluster {
       const allocator = await startAllocatorProcess({ etcdEndpoints: etcd.endpoints, ...(opts.allocatorPort && { grpcPort: opts.allocatorPort }), ...(opts.namespace && { namespace: opts.namespace }) });
       cleanup.push(() => allocator.stop());
       const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-sockets-'));
-      const cluster = new DemoCluster(opts.prefix, etcd, kube, allocator, [], socketDir);
+      const cluster = new DemoCluster(opts.prefix, etcd, kube, allocator, [], socketDir, opts.agentArgs ?? []);
       for (const name of opts.nodes) await cluster.addNode(name, {});
       return cluster;
     } catch (err) {
@@ -77,6 +78,7 @@ export class DemoCluster {
       allocator: this.allocator.address,
       socket: path.join(this.socketDir, name, 'agent.sock'),
       kubeconfig: this.kube.kubeconfigPath,
+      extraArgs: this.agentArgs,
     });
     const node = { name, agent, host };
     this.nodes.push(node);
@@ -112,7 +114,7 @@ export class DemoCluster {
     const netns = await createNetns(`${this.prefix}pod-${this.counter++}`);
     const containerId = `${opts.name}-${Math.random().toString(36).slice(2, 10)}`;
     const config = opts.plugin === 'ptp'
-      ? { cniVersion: opts.cniVersion ?? '1.0.0', name: NETWORK, type: 'ptp', ipam: { type: 'atoll-ipam', agent_socket: node.agent.socket } }
+      ? { cniVersion: opts.cniVersion ?? '1.0.0', name: NETWORK, type: 'ptp', ipam: { type: 'atoll-ipam', agent_socket: node.agent.socket, ipv4_gateway: '169.254.1.1' } }
       : this.bridgeConfig(node, opts.cniVersion);
     const r = await runCniPlugin({
       pluginDir: CNI_PATH,
@@ -150,6 +152,26 @@ export class DemoCluster {
       config,
       ...(pod.result.ips && { prevResult: pod.result }),
       hostNetns: pod.node.host.name,
+    });
+  }
+
+  /**
+   * Runs atoll-ipam itself (no main plugin, no namespace) for a pod that exists in
+   * Kubernetes: the fast way to attach hundreds of pods when only the addresses matter.
+   */
+  async ipamOnly(opts: { node: string; name: string; namespace?: string; command?: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS'; containerId?: string; cniVersion?: string; config?: Record<string, unknown>; prevResult?: unknown }) {
+    const node = this.node(opts.node);
+    const namespace = opts.namespace ?? 'default';
+    return runCniPlugin({
+      pluginDir: CNI_PATH,
+      plugin: 'atoll-ipam',
+      command: opts.command ?? 'ADD',
+      containerId: opts.containerId ?? opts.name,
+      netnsPath: '/var/run/netns/none',
+      ifname: 'eth0',
+      args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${namespace};K8S_POD_NAME=${opts.name}`,
+      config: opts.config ?? this.bridgeConfig(node, opts.cniVersion),
+      ...(opts.prevResult !== undefined && { prevResult: opts.prevResult }),
     });
   }
 

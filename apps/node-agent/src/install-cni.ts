@@ -23,7 +23,9 @@ export function conflist(opts: Pick<InstallCniOptions, 'networkName' | 'socket'>
       {
         type: 'ptp',
         mtu: 1500,
-        ipam: { type: 'atoll-ipam', agent_socket: opts.socket },
+        // ptp puts the gateway on the host side of each veth and routes the pod's default
+        // route through it; a link-local address never collides with a pod's.
+        ipam: { type: 'atoll-ipam', agent_socket: opts.socket, ipv4_gateway: '169.254.1.1' },
       },
     ],
   };

@@ -136,7 +136,7 @@ describe('--install-cni', () => {
     expect(fs.readFileSync(path.join(dir, 'bin/atoll-ipam'), 'utf8')).toContain('echo plugin');
     expect(fs.statSync(path.join(dir, 'bin/atoll-ipam')).mode & 0o111).toBeTruthy();
     const conf = JSON.parse(fs.readFileSync(path.join(dir, 'net.d/10-atoll.conflist'), 'utf8'));
-    expect(conf).toMatchObject({ name: 'k8s-pod-network', plugins: [{ type: 'ptp', ipam: { type: 'atoll-ipam', agent_socket: '/run/atoll/agent.sock' } }] });
+    expect(conf).toMatchObject({ name: 'k8s-pod-network', plugins: [{ type: 'ptp', ipam: { type: 'atoll-ipam', agent_socket: '/run/atoll/agent.sock', ipv4_gateway: '169.254.1.1' } }] });
     expect(fs.readdirSync(path.join(dir, 'net.d'))).toEqual(['10-atoll.conflist']);
     fs.rmSync(dir, { recursive: true, force: true });
   });

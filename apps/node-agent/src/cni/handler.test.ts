@@ -152,3 +152,21 @@ describe('the CNI handler', () => {
     await expect(h.handle(req('STATUS'))).rejects.toMatchObject({ code: 50 });
   });
 });
+
+describe('gateways for main plugins that need one', () => {
+  it('puts the configured gateway into the result', async () => {
+    const h = new CniHandler({ nodeName: 'n', allocator: fakeAllocator().port, pods: pods(), log });
+    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'net', ipam: { type: 'atoll-ipam', ipv4_gateway: '169.254.1.1' } });
+    expect(JSON.parse(await h.handle(req('ADD', { networkConfig: conf })))).toEqual({
+      cniVersion: '1.0.0',
+      ips: [{ address: '10.0.0.5/26', gateway: '169.254.1.1' }],
+      dns: {},
+    });
+  });
+
+  it('refuses a gateway of the wrong family', async () => {
+    const h = new CniHandler({ nodeName: 'n', allocator: fakeAllocator().port, pods: pods(), log });
+    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'net', ipam: { type: 'atoll-ipam', ipv4_gateway: 'fd00::1' } });
+    await expect(h.handle(req('ADD', { networkConfig: conf }))).rejects.toMatchObject({ code: 7, message: 'ipam.ipv4_gateway must be an IPv4 address, got "fd00::1"' });
+  });
+});

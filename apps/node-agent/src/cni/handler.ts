@@ -74,12 +74,14 @@ export class CniHandler {
     };
     const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
 
-    if (request.kind === 'no-ipam') return JSON.stringify(cniResult(netconf.cniVersion, request.ips.map(hostPrefix)));
+    if (request.kind === 'no-ipam') return JSON.stringify(cniResult(netconf.cniVersion, request.ips.map(hostPrefix), netconf.gateways));
 
     if (request.kind === 'static') {
       const assigned: string[] = [];
+      let current = '';
       try {
         for (const ip of request.ips) {
+          current = ip;
           const r = await this.deps.allocator.assignIp({ ip, handleId, attributes, hostname: this.deps.nodeName, intendedUse: IntendedUse.INTENDED_USE_WORKLOAD });
           assigned.push(r.ip);
         }
@@ -88,10 +90,12 @@ export class CniHandler {
         if (assigned.length > 0) {
           await this.deps.allocator.releaseIPs({ options: assigned.map((address) => ({ address, handleId, sequenceNumber: '' })) }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
         }
-        throw fromAllocatorError(err, 'error getting IP from IPAM');
+        const failure = fromAllocatorError(err, 'error getting IP from IPAM');
+        // Calico's text does not always say which address; the runtime's user needs to know.
+        throw failure.message.includes(current) ? failure : new CniFailure(failure.code, `${failure.message} (requested ${current})`, failure.details);
       }
       log.info({ ips: assigned }, 'assigned specific addresses');
-      return JSON.stringify(cniResult(netconf.cniVersion, assigned.map(hostPrefix)));
+      return JSON.stringify(cniResult(netconf.cniVersion, assigned.map(hostPrefix), netconf.gateways));
     }
 
     try {
@@ -110,7 +114,7 @@ export class CniHandler {
       });
       const ips = [...(r.ipv4?.ips ?? []), ...(r.ipv6?.ips ?? [])];
       log.info({ ips }, 'assigned addresses');
-      return JSON.stringify(cniResult(netconf.cniVersion, ips));
+      return JSON.stringify(cniResult(netconf.cniVersion, ips, netconf.gateways));
     } catch (err) {
       throw fromAllocatorError(err, 'failed to assign an IP address');
     }

@@ -1,3 +1,4 @@
+import { formatIp, parseIp } from '@atoll/ipmath';
 import { CniCode, CniFailure } from './errors';
 
 export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
@@ -11,6 +12,12 @@ export interface NetConf {
   readonly assignIpv6: boolean;
   readonly ipv4Pools: readonly string[];
   readonly ipv6Pools: readonly string[];
+  /**
+   * ipam.ipv4_gateway / ipv6_gateway: put in the result as each address's gateway, for main
+   * plugins that need one (ptp puts it on the host side of each veth; 169.254.1.1 is the
+   * usual choice, as Calico's own dataplane uses).
+   */
+  readonly gateways: { readonly 4?: string; readonly 6?: string };
   /** feature_control.ip_addrs_no_ipam */
   readonly ipAddrsNoIpam: boolean;
   /** CNI 1.1 GC: the attachments that must be kept. */
@@ -34,6 +41,18 @@ function stringList(v: unknown, field: string): string[] {
  * Calico's flags are strings: assign_ipv4 defaults to true and only "false" turns it off;
  * assign_ipv6 defaults to false and only "true" turns it on.
  */
+function gateway(v: unknown, field: string, version: 4 | 6): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  let ip;
+  try {
+    ip = typeof v === 'string' ? parseIp(v) : undefined;
+  } catch {
+    ip = undefined;
+  }
+  if (!ip || ip.version !== version) fail(`ipam.${field} must be an IPv${version} address, got ${JSON.stringify(v)}`);
+  return formatIp(ip);
+}
+
 function calicoFlag(v: unknown, field: string, dflt: boolean): boolean {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'string') fail(`ipam.${field} must be the string "true" or "false", got ${JSON.stringify(v)}`);
@@ -69,6 +88,10 @@ export function parseNetConf(text: string): NetConf {
     assignIpv6: calicoFlag(i['assign_ipv6'], 'assign_ipv6', false),
     ipv4Pools: stringList(i['ipv4_pools'], 'ipv4_pools'),
     ipv6Pools: stringList(i['ipv6_pools'], 'ipv6_pools'),
+    gateways: {
+      ...(i['ipv4_gateway'] !== undefined && { 4: gateway(i['ipv4_gateway'], 'ipv4_gateway', 4) }),
+      ...(i['ipv6_gateway'] !== undefined && { 6: gateway(i['ipv6_gateway'], 'ipv6_gateway', 6) }),
+    },
     ipAddrsNoIpam: fc['ip_addrs_no_ipam'] === true,
     ...(valid !== undefined && { validAttachments: valid }),
     ...(o['prevResult'] !== undefined && { prevResult: o['prevResult'] as NetConf['prevResult'] }),

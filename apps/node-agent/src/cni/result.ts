@@ -6,13 +6,17 @@ import type { CniVersion } from './netconf';
  * "version"; 1.0.0 and later dropped it. Addresses keep the prefix the allocator gave
  * (the block's for automatic assignment, /32 or /128 for specific ones).
  */
-export function cniResult(version: CniVersion, addresses: readonly string[]): Record<string, unknown> {
+export function cniResult(version: CniVersion, addresses: readonly string[], gateways: { readonly 4?: string; readonly 6?: string } = {}): Record<string, unknown> {
   const legacy = version === '0.3.0' || version === '0.3.1' || version === '0.4.0';
-  return {
-    cniVersion: version,
-    ips: addresses.map((address) => (legacy ? { version: String(parseCidr(address).version), address } : { address })),
-    dns: {},
-  };
+  // No routes: a gateway outside the pod's prefix (169.254.1.1) is not reachable when the
+  // main plugin installs result routes, so a default route via it would fail the ADD.
+  // ptp routes the pod's block through the gateway itself.
+  const ips = addresses.map((address) => {
+    const family = parseCidr(address).version;
+    const gw = gateways[family];
+    return { ...(legacy && { version: String(family) }), address, ...(gw && { gateway: gw }) };
+  });
+  return { cniVersion: version, ips, dns: {} };
 }
 
 /** A specific address as a host route: 10.0.0.5 → 10.0.0.5/32, fd00::5 → fd00::5/128. */
