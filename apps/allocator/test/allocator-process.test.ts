@@ -1,5 +1,5 @@
 import { connectAllocator, IntendedUse, RpcError, type AllocatorClients } from '@atoll/api';
-import { startAllocatorProcess, startProcess, binPath, testNamespace, type AllocatorProcess } from '@atoll/test-tools';
+import { binPath, startAllocatorProcess, startEtcdCluster, startProcess, testNamespace, type AllocatorProcess } from '@atoll/test-tools';
 
 // The allocator as a process against the real etcd the test run started.
 const endpoints = (process.env.ATOLL_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
@@ -133,5 +133,37 @@ describe('the allocator process', () => {
     const p = startProcess(binPath('atoll-allocator'), args);
     expect(await p.exited).toBe(2);
     expect(p.output()).toContain(message);
+  });
+});
+
+describe('the allocator when etcd is down', () => {
+  it('answers UNAVAILABLE, retryable, within a bounded time, and serves again when etcd is back', async () => {
+    const cluster = await startEtcdCluster();
+    const p = await startAllocatorProcess({ etcdEndpoints: cluster.endpoints });
+    const c = connectAllocator(p.address);
+    try {
+      await c.resources.apply({ resourceJson: JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'n' }, spec: {} }) });
+      await cluster.members[0]!.kill();
+      const t0 = Date.now();
+      const err = (await c.ipam.ipsByHandle({ handleId: 'h' }, { timeoutMs: 30_000 }).catch((e: unknown) => e)) as RpcError;
+      expect(err).toBeInstanceOf(RpcError);
+      expect(err.code).toBe('unavailable');
+      expect(err.retryable).toBe(true);
+      expect(err.grpcCode).toBe(14);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect((await fetch(`${p.metricsUrl}/readyz`)).status).toBe(503);
+      cluster.members[0]!.start();
+      await cluster.members[0]!.waitHealthy();
+      let ok = false;
+      for (let i = 0; i < 50 && !ok; i++) {
+        ok = await c.resources.get({ kind: 'Node', name: 'n' }).then(() => true, () => false);
+        if (!ok) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(ok).toBe(true);
+    } finally {
+      c.close();
+      await p.stop('SIGKILL');
+      await cluster.stop();
+    }
   });
 });

@@ -85,4 +85,15 @@ describe('the how-to, end to end', () => {
       expect((await cluster.atollctl(['ipam', 'show', `--ip=${ip}`])).stdout).toContain(`${ip} is not assigned`);
     }
   });
+
+  it('keeps the Calico Node\'s labels in step with the Kubernetes Node, so nodeSelector follows them', async () => {
+    await cluster.kube.labelNode('node-2', { zone: 'east' });
+    let labels: Record<string, string> = {};
+    for (let i = 0; i < 100 && labels['zone'] !== 'east'; i++) {
+      const r = await cluster.atollctl(['get', 'node', 'node-2', '-o', 'json']);
+      labels = (JSON.parse(r.stdout) as { metadata: { labels?: Record<string, string> } }).metadata.labels ?? {};
+      if (labels['zone'] !== 'east') await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(labels).toMatchObject({ zone: 'east', 'kubernetes.io/hostname': 'node-2' });
+  });
 });
