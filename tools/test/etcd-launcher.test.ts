@@ -21,6 +21,18 @@ async function get(url: string, key: string): Promise<string | undefined> {
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString();
 }
 
+async function retry(op: () => Promise<void>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await op();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
@@ -49,7 +61,8 @@ describe('etcd launcher', () => {
       await put(a!.clientUrl, '/atoll/k', 'v1');
       await c!.kill();
       expect(alive(c!.pid)).toBe(false);
-      await put(b!.clientUrl, '/atoll/k', 'v2');
+      // if c was the leader, the others need a moment to elect a new one
+      await retry(() => put(b!.clientUrl, '/atoll/k', 'v2'));
       c!.start();
       await c!.waitHealthy();
       // the restarted member rejoins with its old data dir and catches up
