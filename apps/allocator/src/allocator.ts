@@ -5,6 +5,7 @@ import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
 import { type AllocatorConfig, hostPort } from './config';
 import { ipamHandlers } from './ipam-service';
+import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
 import { resourcesHandlers } from './resources-service';
 
@@ -46,6 +47,19 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   };
   const probe = hostPort('metrics-listen', config.metricsListen);
   const probes = await startProbeServer({ host: probe.host, port: probe.port, registry: metrics.registry, ready });
+  // Calico's ipam_* gauges, recomputed from the datastore every 30 s.
+  const ipamMetrics = new IpamMetrics(metrics.registry);
+  const refreshIpamMetrics = async () => {
+    try {
+      const [util, allocations] = await Promise.all([engine.getUtilization(), engine.listAllocations()]);
+      ipamMetrics.update(computeIpamMetrics(util, allocations));
+    } catch (err) {
+      log.warn({ reason: (err as Error).message }, 'could not refresh IPAM metrics');
+    }
+  };
+  void refreshIpamMetrics();
+  const metricsTimer = setInterval(() => void refreshIpamMetrics(), 30_000);
+  metricsTimer.unref();
   health.set('', true);
   health.set('atoll.ipam.v1.Ipam', true);
   log.info({ grpc: `${host}:${grpcPort}`, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');
@@ -55,6 +69,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
     metricsPort: probes.port,
     async stop(graceMs = 10_000) {
       health.set('', false);
+      clearInterval(metricsTimer);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

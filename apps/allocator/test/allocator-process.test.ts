@@ -113,6 +113,23 @@ describe('the allocator process', () => {
     expect(metrics).toContain('atoll_allocator_rpc_errors_total{method="ipsByHandle",code="not-found"} 1');
   });
 
+  it('exports Calico\'s IPAM metrics with ippool and node labels', async () => {
+    const a = await start();
+    await a.c.resources.apply({ resourceJson: pool('pool-m', '10.9.0.0/24') });
+    await a.c.resources.apply({ resourceJson: node('n1') });
+    await a.c.ipam.autoAssign({ num4: 3, num6: 0, handleId: 'm', attributes: { node: 'n1' }, hostname: 'n1', ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true });
+    const b = await start(); // computes its gauges at start
+    let text = '';
+    for (let i = 0; i < 50 && !text.includes('ipam_allocations_in_use{'); i++) {
+      text = await (await fetch(`${b.p.metricsUrl}/metrics`)).text();
+      if (!text.includes('ipam_allocations_in_use{')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(text).toContain('ipam_allocations_in_use{ippool="pool-m",node="n1"} 3');
+    expect(text).toContain('ipam_ippool_size{ippool="pool-m"} 256');
+    expect(text).toContain('ipam_blocks{ippool="pool-m",node="n1"} 1');
+    expect(text).toContain('ipam_allocations_per_node{node="n1"} 3');
+  });
+
   it('finishes in-flight requests and exits 0 on SIGTERM', async () => {
     const { p, c } = await start();
     await c.resources.apply({ resourceJson: pool('p', '10.3.0.0/24') });
