@@ -25,7 +25,13 @@ export type Precondition =
   /** The key must not exist (etcd: version == 0). */
   | { key: string; absent: true };
 
-export type Mutation = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
+export type Mutation =
+  /**
+   * `lease` attaches the key to a lease (see Leases): the key is deleted when the lease
+   * expires or is revoked. A put without `lease` detaches the key from any lease (etcd).
+   */
+  | { op: 'put'; key: string; value: string; lease?: bigint }
+  | { op: 'delete'; key: string };
 
 export interface Transaction {
   preconditions: Precondition[];
@@ -75,3 +81,35 @@ export interface Datastore {
   /** Closes open watches and releases connections. Idempotent. */
   close(): Promise<void>;
 }
+
+/** A lease as granted: its ID and the TTL the store actually granted. */
+export interface LeaseGrant {
+  /** etcd's lease ID (an int64). */
+  readonly id: bigint;
+  /** Seconds; at least what was asked for (etcd raises a TTL below its minimum). */
+  readonly ttlSeconds: number;
+}
+
+/**
+ * etcd leases, for what needs "exists only while its owner is alive" (leader election).
+ * Not part of Datastore: the IPAM engine never uses them. A lease lives `ttlSeconds`
+ * after it was granted or last kept alive; then it expires and every key attached to it
+ * is deleted in one new revision (watchers see the deletes). etcd never expires a lease
+ * early (after a leader change it extends them), so an owner that measures from the
+ * moment it SENT its last successful keep-alive knows a lower bound of the lease's life.
+ */
+export interface Leases {
+  /** Grants a lease; `ttlSeconds` is a whole number >= 1. */
+  grantLease(ttlSeconds: number): Promise<LeaseGrant>;
+  /**
+   * Renews the lease once. Resolves to its TTL in seconds from now, or undefined when the
+   * lease no longer exists (expired or revoked). Throws StoreUnavailableError when etcd
+   * cannot be asked.
+   */
+  keepAliveLease(id: bigint): Promise<number | undefined>;
+  /** Revokes the lease, deleting its keys in one revision. A lease already gone is not an error. */
+  revokeLease(id: bigint): Promise<void>;
+}
+
+/** A Datastore that also has leases (both adapters are). A put naming a lease that does not exist fails the whole commit with StoreLeaseNotFoundError. */
+export interface LeasingDatastore extends Datastore, Leases {}

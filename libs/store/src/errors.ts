@@ -3,7 +3,7 @@ import type { Kv } from './datastore';
 /**
  * Stable codes callers may switch on. Messages are for humans and may change; codes may not.
  */
-export type StoreErrorCode = 'conflict' | 'unavailable' | 'compacted' | 'invalid-request' | 'closed' | 'internal';
+export type StoreErrorCode = 'conflict' | 'unavailable' | 'compacted' | 'invalid-request' | 'closed' | 'internal' | 'lease-not-found';
 
 /** Base of every error the store throws. `retryable`: the same call may succeed later. */
 export class StoreError extends Error {
@@ -66,6 +66,19 @@ export class StoreInvalidRequestError extends StoreError {
 export class StoreClosedError extends StoreError {
   constructor() {
     super('closed', 'the datastore is closed', { retryable: false });
+  }
+}
+
+/**
+ * A commit put a key with a lease that no longer exists (expired or revoked); nothing was
+ * written. Not retryable with the same lease: grant a new one.
+ */
+export class StoreLeaseNotFoundError extends StoreError {
+  readonly leaseId: bigint;
+
+  constructor(leaseId: bigint, cause?: unknown) {
+    super('lease-not-found', `lease ${leaseId} does not exist (expired or revoked)`, { retryable: false, cause });
+    this.leaseId = leaseId;
   }
 }
 

@@ -1,6 +1,9 @@
 export type {
   Datastore,
   Kv,
+  LeaseGrant,
+  Leases,
+  LeasingDatastore,
   Mutation,
   Precondition,
   Transaction,
@@ -13,6 +16,7 @@ export {
   StoreConflictError,
   StoreError,
   StoreInvalidRequestError,
+  StoreLeaseNotFoundError,
   StoreUnavailableError,
   type StoreErrorCode,
 } from './errors';
@@ -24,3 +28,4 @@ export {
   type EtcdDatastoreOptions,
   type EtcdTlsOptions,
 } from './etcd/etcd-client-options';
+export { campaign, currentLeader, type CampaignOptions, type Leadership, type LeaderInfo } from './election';

@@ -1,10 +1,12 @@
 import { Etcd3, type Namespace } from 'etcd3';
-import type { Datastore, Kv, Transaction, WatchEvent, WatchHandle } from '../datastore';
+import type { Kv, LeaseGrant, LeasingDatastore, Transaction, WatchEvent, WatchHandle } from '../datastore';
 import { StoreClosedError, StoreCompactedError, StoreError } from '../errors';
+import { validateLeaseId, validateLeaseTtl, validateMutationLeases } from '../lease-validation';
 import { validateKey, validateKeys, validateTransaction, validateWatchRevision } from '../request-validation';
 import { callOptionsWithin, type EtcdCallOptions } from './etcd-call';
 import { buildEtcdClientOptions, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
 import { toStoreError } from './etcd-errors';
+import { grantEtcdLease, keepAliveEtcdLease, revokeEtcdLease } from './etcd-leases';
 import { isRevisionCompacted, listEtcdPrefix, readEtcdKey } from './etcd-reads';
 import { commitEtcdTransaction, readEtcdSnapshot } from './etcd-transaction';
 import { startEtcdWatch, type EtcdWatch } from './etcd-watch';
@@ -16,7 +18,7 @@ import { withTimeBound } from './time-bound';
  * twice that (a compaction probe, then etcd accepting the watch). Open watches have no
  * deadline and survive connection loss. See README for what etcd3's retries imply.
  */
-export class EtcdDatastore implements Datastore {
+export class EtcdDatastore implements LeasingDatastore {
   private readonly client: Etcd3;
   private readonly ns: Namespace;
   private readonly requestTimeoutMs: number;
@@ -51,7 +53,29 @@ export class EtcdDatastore implements Datastore {
   commit(txn: Transaction): Promise<{ revision: bigint }> {
     return this.run('commit', (call) => {
       validateTransaction(txn);
+      validateMutationLeases(txn);
       return commitEtcdTransaction(this.ns, txn, call);
+    });
+  }
+
+  grantLease(ttlSeconds: number): Promise<LeaseGrant> {
+    return this.run('grantLease', (call) => {
+      validateLeaseTtl(ttlSeconds);
+      return grantEtcdLease(this.client, ttlSeconds, call);
+    });
+  }
+
+  keepAliveLease(id: bigint): Promise<number | undefined> {
+    return this.run('keepAliveLease', (call) => {
+      validateLeaseId(id);
+      return keepAliveEtcdLease(this.client, id, call);
+    });
+  }
+
+  revokeLease(id: bigint): Promise<void> {
+    return this.run('revokeLease', (call) => {
+      validateLeaseId(id);
+      return revokeEtcdLease(this.client, id, call);
     });
   }
 

@@ -1,6 +1,6 @@
-import type { IOperation, ITxnResponse, Namespace } from 'etcd3';
+import { EtcdLeaseInvalidError, type IOperation, type ITxnResponse, type Namespace } from 'etcd3';
 import type { Kv, Precondition, Transaction } from '../datastore';
-import { StoreConflictError } from '../errors';
+import { StoreConflictError, StoreLeaseNotFoundError } from '../errors';
 import type { EtcdCallOptions } from './etcd-call';
 import { kvFromRangeResponse, toRevision } from './etcd-kv';
 
@@ -24,20 +24,34 @@ export async function commitEtcdTransaction(
   call: EtcdCallOptions,
 ): Promise<{ revision: bigint }> {
   const readBack = [...new Set(txn.preconditions.map((p) => p.key))];
-  const mutations: IOperation[] = txn.mutations.map((m) =>
-    m.op === 'put' ? ns.put(m.key).value(m.value) : ns.delete().key(m.key),
-  );
-  const response = await sendTransaction(
-    ns,
-    txn.preconditions,
-    mutations,
-    readBack.map((key) => ns.get(key)),
-    call,
-  );
+  const mutations: IOperation[] = txn.mutations.map((m) => {
+    if (m.op === 'delete') return ns.delete().key(m.key);
+    const put = ns.put(m.key).value(m.value);
+    return m.lease === undefined ? put : put.lease(m.lease.toString());
+  });
+  let response: ITxnResponse;
+  try {
+    response = await sendTransaction(
+      ns,
+      txn.preconditions,
+      mutations,
+      readBack.map((key) => ns.get(key)),
+      call,
+    );
+  } catch (err) {
+    // etcd refuses the whole transaction when a put names a lease it does not know.
+    if (err instanceof EtcdLeaseInvalidError) throw new StoreLeaseNotFoundError(leaseOf(txn), err);
+    throw err;
+  }
   if (!response.succeeded) {
     throw new StoreConflictError(snapshotFromResponses(readBack, response));
   }
   return { revision: toRevision(response.header.revision) };
+}
+
+function leaseOf(txn: Transaction): bigint {
+  for (const m of txn.mutations) if (m.op === 'put' && m.lease !== undefined) return m.lease;
+  return 0n;
 }
 
 /** Reads `keys` in one transaction with no compares: one consistent snapshot. */

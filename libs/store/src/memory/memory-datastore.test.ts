@@ -1,9 +1,15 @@
 import { StoreCompactedError, StoreError, StoreInvalidRequestError } from '../errors';
+import { describeLeaseContract } from '../testing/contract/lease-contract';
 import { describeStoreContract } from '../testing/store-contract';
 import { recordWatch } from '../testing/watch-recorder';
 import { MemoryDatastore } from './memory-datastore';
 
 describeStoreContract('MemoryDatastore', async () => {
+  const store = new MemoryDatastore();
+  return { store, cleanup: () => store.close() };
+});
+
+describeLeaseContract('MemoryDatastore', async () => {
   const store = new MemoryDatastore();
   return { store, cleanup: () => store.close() };
 });

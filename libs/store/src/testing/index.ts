@@ -1,4 +1,5 @@
 export { describeStoreContract } from './store-contract';
+export { describeLeaseContract, type LeasingStoreFactory } from './contract/lease-contract';
 export type { StoreFactory } from './contract/store-fixture';
 export { etcdTestEndpoints, makeEtcdTestStore, type EtcdTestStore } from './etcd-test-store';
 export {

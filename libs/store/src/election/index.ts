@@ -1,0 +1,1 @@
+export { campaign, currentLeader, type CampaignOptions, type Leadership, type LeaderInfo } from './campaign';
