@@ -27,3 +27,4 @@ export { WatchedResourceView } from './watched-resource-view';
 export { autoAssignAllOrNothing, partialFulfillmentError } from './all-or-nothing';
 export type { Allocation, AllocationFilter } from './allocations';
 export { ResourceRepository, type ResourceRepositoryOptions } from './resources';
+export * from './gc';
