@@ -28,3 +28,5 @@ export { unaryHandlers } from './server';
 export type { AsyncHandlers } from './server';
 export { startProbeServer } from './probe-server';
 export type { MetricsSource, ProbeServer } from './probe-server';
+export { channelCredentialsFromFiles, diagnoseConnection, readTlsFiles, serverCredentialsFromFiles, TlsConfigError } from './tls';
+export type { ConnectionDiagnosis, PemFile, ServerTlsFiles, TlsFiles, TlsMaterial } from './tls';
