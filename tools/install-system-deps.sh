@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Atoll's tests and local stack use, when they are missing:
-# etcd (the datastore) and the reference CNI plugins (bridge, ptp) from Debian.
+# etcd (the datastore), the reference CNI plugins (bridge, ptp) from Debian, and openssl
+# (throwaway certificates for the TLS tests, tools/pki).
 set -euo pipefail
 
 missing=()
@@ -8,6 +9,7 @@ command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || missing+=(etcd-server
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

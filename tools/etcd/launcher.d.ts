@@ -26,6 +26,19 @@ export interface StartEtcdOptions {
   electionMs?: number;
   logFile?: string;
   extraArgs?: string[];
+  /** Clients over https with client certificate auth; the default is plain http. */
+  tls?: EtcdTlsFiles;
+}
+
+export interface EtcdTlsFiles {
+  /** The members' server certificate (needs SAN IP:127.0.0.1) and key. */
+  certFile: string;
+  keyFile: string;
+  /** CA that clients' certificates must be signed by (and that signed certFile). */
+  caFile: string;
+  /** The health check's client certificate; certFile/keyFile when omitted. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
 }
 
 export function startEtcdCluster(options?: StartEtcdOptions): Promise<EtcdCluster>;

@@ -9,6 +9,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
+const https = require('node:https');
 
 const HEALTH_TIMEOUT_MS = 15000;
 
@@ -36,9 +37,20 @@ function freePort() {
   });
 }
 
-function checkHealth(clientUrl) {
+/** The https options of a health check against a TLS member: its CA and a client certificate. */
+function healthTlsOptions(tls) {
+  if (!tls) return {};
+  return {
+    ca: fs.readFileSync(tls.caFile),
+    cert: fs.readFileSync(tls.clientCertFile || tls.certFile),
+    key: fs.readFileSync(tls.clientKeyFile || tls.keyFile),
+  };
+}
+
+function checkHealth(clientUrl, tlsOptions = {}) {
   return new Promise((resolve) => {
-    const req = http.get(`${clientUrl}/health`, { timeout: 500 }, (res) => {
+    const get = clientUrl.startsWith('https://') ? https.get : http.get;
+    const req = get(`${clientUrl}/health`, { timeout: 500, ...tlsOptions }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve(/"health"\s*:\s*"true"/.test(body)));
@@ -51,11 +63,11 @@ function checkHealth(clientUrl) {
   });
 }
 
-async function waitHealthy(clientUrl, child, timeoutMs) {
+async function waitHealthy(clientUrl, child, timeoutMs, tlsOptions) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`etcd exited with code ${child.exitCode} before becoming healthy`);
-    if (await checkHealth(clientUrl)) return;
+    if (await checkHealth(clientUrl, tlsOptions)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`etcd at ${clientUrl} not healthy after ${timeoutMs} ms`);
@@ -68,11 +80,19 @@ function defaultBaseDir() {
 
 /**
  * Starts an etcd cluster of `members` members (default 1) on loopback ports.
+ * With `tls` ({ certFile, keyFile, caFile, clientCertFile?, clientKeyFile? }) clients speak
+ * https and must present a certificate signed by caFile (--client-cert-auth); the health
+ * check uses clientCertFile/clientKeyFile, else the server's own pair. Peers stay http.
  * Returns { endpoints, members: [{ name, clientUrl, pid, kill, start, stop }], stop }.
  */
 async function startEtcdCluster(options = {}) {
   const size = options.members || 1;
   const bin = findEtcdBinary();
+  const tls = options.tls;
+  if (tls && !(tls.certFile && tls.keyFile && tls.caFile)) throw new Error('startEtcdCluster: tls needs certFile, keyFile and caFile');
+  const scheme = tls ? 'https' : 'http';
+  const tlsArgs = tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : [];
+  const healthTls = healthTlsOptions(tls);
   const baseDir = fs.mkdtempSync(path.join(options.baseDir || defaultBaseDir(), 'atoll-etcd-'));
   const token = `atoll-${process.pid}-${Date.now()}`;
   const specs = [];
@@ -88,7 +108,7 @@ async function startEtcdCluster(options = {}) {
   const logStream = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
 
   const members = specs.map((spec) => {
-    const clientUrl = `http://127.0.0.1:${spec.clientPort}`;
+    const clientUrl = `${scheme}://127.0.0.1:${spec.clientPort}`;
     const member = {
       name: spec.name,
       clientUrl,
@@ -110,6 +130,7 @@ async function startEtcdCluster(options = {}) {
           '--heartbeat-interval', String(options.heartbeatMs || 10),
           '--election-timeout', String(options.electionMs || 100),
           '--log-level', 'error',
+          ...tlsArgs,
           ...(options.extraArgs || []),
         ];
         const child = spawn(bin, args, { stdio: ['ignore', logStream, logStream] });
@@ -126,7 +147,7 @@ async function startEtcdCluster(options = {}) {
         return stopChild(member.child, 'SIGTERM');
       },
       waitHealthy(timeoutMs = HEALTH_TIMEOUT_MS) {
-        return waitHealthy(clientUrl, member.child, timeoutMs);
+        return waitHealthy(clientUrl, member.child, timeoutMs, healthTls);
       },
     };
     return member;

@@ -5,3 +5,6 @@ export * from '../k8s-api';
 export { CNI_PATH, DemoCluster, NETWORK } from '../quickstart/demo-cluster';
 export type { AddOutcome, DemoNode, DemoPod } from '../quickstart/demo-cluster';
 export { freePort, startEtcdCluster } from '../etcd/launcher';
+export type { EtcdCluster, EtcdTlsFiles } from '../etcd/launcher';
+export { createTestPki } from '../pki/test-pki';
+export type { CertFiles, IssueOptions, TestPki } from '../pki/test-pki';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { connectAllocator } from '@atoll/api';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { freePort } from '../etcd/launcher';
 
 // Starting Atoll's binaries as real processes for tests and scripts, and stopping them
@@ -65,6 +66,8 @@ export async function startAllocatorProcess(opts: {
   extraArgs?: readonly string[];
   grpcPort?: number;
   metricsPort?: number;
+  /** For the readiness check of an allocator started with TLS flags (in extraArgs). */
+  credentials?: ChannelCredentials;
 }): Promise<AllocatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freePort());
   const metricsPort = opts.metricsPort ?? (await freePort());
@@ -78,7 +81,7 @@ export async function startAllocatorProcess(opts: {
   ];
   const proc = startProcess(binPath('atoll-allocator'), args);
   const address = `127.0.0.1:${grpcPort}`;
-  const client = connectAllocator(address, { defaultTimeoutMs: 500 });
+  const client = connectAllocator(address, { defaultTimeoutMs: 500, ...(opts.credentials && { credentials: opts.credentials }) });
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
