@@ -1,13 +1,16 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { HealthService, HealthServiceDefinition, IpamService, ResourcesService, startProbeServer } from '@atoll/api';
 import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
+import { authorizeService, engineOwners } from './authz';
 import { type AllocatorConfig, hostPort } from './config';
+import { startLeakCollection } from './gc/gc-runner';
 import { ipamHandlers } from './ipam-service';
 import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
 import { resourcesHandlers } from './resources-service';
+import { loadAllocatorSecurity } from './security';
 
 export interface RunningAllocator {
   readonly grpcPort: number;
@@ -18,7 +21,8 @@ export interface RunningAllocator {
 
 /** Wires the allocator: etcd store, watch-fed resource cache, engine, gRPC and probe servers. */
 export async function startAllocator(config: AllocatorConfig, log: Logger): Promise<RunningAllocator> {
-  const datastore = new EtcdDatastore({ endpoints: [...config.etcdEndpoints], ...(config.etcdNamespace && { namespace: config.etcdNamespace }) });
+  const security = loadAllocatorSecurity(config, log);
+  const datastore = new EtcdDatastore({ endpoints: [...config.etcdEndpoints], ...(config.etcdNamespace && { namespace: config.etcdNamespace }), ...(security.etcdTls && { tls: security.etcdTls }) });
   const view = await WatchedResourceView.start(datastore);
   const engine = new IpamEngine({ datastore, resources: view });
   const repo = new ResourceRepository({ datastore, engine });
@@ -29,12 +33,14 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const afterWrite = () => view.refresh();
 
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  server.addService(IpamService, ipamHandlers(engine, log, metrics));
-  server.addService(ResourcesService, resourcesHandlers(repo, afterWrite));
+  // Authorization wraps both handler tables (authz/policy.ts has the table).
+  const authz = { mtls: security.mtls, owners: engineOwners(engine), log, onRefused: (method: string, code: string) => metrics.rpcErrors.inc({ method, code }) };
+  server.addService(IpamService, authorizeService('Ipam', IpamService, ipamHandlers(engine, log, metrics), authz));
+  server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo, afterWrite), authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const { host, port } = hostPort('listen', config.listen);
   const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, security.serverCredentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
 
   const ready = async () => {
@@ -60,9 +66,11 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   void refreshIpamMetrics();
   const metricsTimer = setInterval(() => void refreshIpamMetrics(), 30_000);
   metricsTimer.unref();
+  // The leak collector: runs on the one replica that holds its etcd lease (gc/gc-runner.ts).
+  const gc = await startLeakCollection({ config: config.gc, datastore, engine, pools: async () => (await view.context()).pools, registry: metrics.registry, log: log.child({ component: 'gc' }) });
   health.set('', true);
   health.set('atoll.ipam.v1.Ipam', true);
-  log.info({ grpc: `${host}:${grpcPort}`, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');
+  log.info({ grpc: `${host}:${grpcPort}`, mtls: security.mtls, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');
 
   return {
     grpcPort,
@@ -80,6 +88,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
           resolve();
         });
       });
+      await gc.stop();
       await probes.close();
       await view.close();
       await datastore.close();

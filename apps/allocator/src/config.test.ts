@@ -8,8 +8,9 @@ describe('allocator configuration', () => {
       metricsListen: '127.0.0.1:9443',
       logLevel: 'info',
       etcdNamespace: '',
+      gc: { kubeconfig: '', leakGracePeriodMs: 900_000, intervalMs: 450_000, leaderLeaseSeconds: 15 },
     });
-    const env = { ATOLL_ETCD_ENDPOINTS: 'http://10.1.1.1:2379,https://10.1.1.2:2379', ATOLL_LISTEN: '0.0.0.0:7443' };
+    const env = { ATOLL_ETCD_ENDPOINTS: 'http://10.1.1.1:2379,https://10.1.1.2:2379', ATOLL_LISTEN: '0.0.0.0:7443', ATOLL_INSECURE: 'true' };
     expect(parseAllocatorConfig([], env)).toMatchObject({ etcdEndpoints: ['http://10.1.1.1:2379', 'https://10.1.1.2:2379'], listen: '0.0.0.0:7443' });
     expect(parseAllocatorConfig(['--listen', '[::1]:9000'], env)).toMatchObject({ listen: '[::1]:9000' });
   });

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { GC_FLAGS, parseGcFlags, type LeakCollectorConfig } from './gc/gc-config';
+import { INSECURE_FLAG, parseSecurityFlags, SECURITY_FLAGS, type AllocatorTlsConfig, type EtcdTlsConfig } from './security-config';
 
 // Flags, each with an ATOLL_* environment equivalent (flags win). Bad values stop start-up
 // with one line naming the flag.
@@ -12,6 +14,12 @@ export interface AllocatorConfig {
   readonly logLevel: string;
   /** Key prefix for every etcd key: several installations (or test runs) in one etcd. */
   readonly etcdNamespace: string;
+  /** The leak garbage collector (gc/gc-config.ts). */
+  readonly gc: LeakCollectorConfig;
+  /** gRPC over TLS; mTLS when it has a client CA (see security-config.ts). */
+  readonly tls?: AllocatorTlsConfig;
+  /** etcd over TLS (https:// endpoints). */
+  readonly etcdTls?: EtcdTlsConfig;
 }
 
 export class ConfigError extends Error {
@@ -27,12 +35,15 @@ export const ALLOCATOR_FLAGS = {
   'metrics-listen': { env: 'ATOLL_METRICS_LISTEN', default: '127.0.0.1:9443', help: 'HTTP address for /metrics, /healthz and /readyz' },
   'log-level': { env: 'ATOLL_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn, error or fatal' },
   'etcd-namespace': { env: 'ATOLL_ETCD_NAMESPACE', default: '', help: 'prefix for every etcd key (empty: Calico\'s layout at the root)' },
+  ...SECURITY_FLAGS,
+  ...GC_FLAGS,
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 export function usage(): string {
   const lines = Object.entries(ALLOCATOR_FLAGS).map(([flag, f]) => `  --${flag.padEnd(16)} ${f.help} (env ${f.env}, default ${f.default})`);
+  lines.push(`  --${'insecure'.padEnd(16)} ${INSECURE_FLAG.help} (env ${INSECURE_FLAG.env}=true)`);
   return `usage: atoll-allocator [flags]\n${lines.join('\n')}\n`;
 }
 
@@ -51,6 +62,7 @@ export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.Proces
       options: {
         ...Object.fromEntries(Object.keys(ALLOCATOR_FLAGS).map((k) => [k, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
+        insecure: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -81,5 +93,8 @@ export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.Proces
   if (etcdNamespace !== '' && !/^\/[\x21-\x7e]*\/$/.test(etcdNamespace)) {
     throw new ConfigError(`--etcd-namespace: expected a key prefix starting and ending with "/", got ${JSON.stringify(etcdNamespace)}`);
   }
-  return { etcdEndpoints: endpoints, listen, metricsListen, logLevel, etcdNamespace };
+  const insecure = values['insecure'] === true || ['true', '1'].includes(env[INSECURE_FLAG.env] ?? '');
+  const security = parseSecurityFlags(get, { listen, listenHost: hostPort('listen', listen).host, etcdEndpoints: endpoints, insecure }, (m) => new ConfigError(m));
+  const gc = parseGcFlags(get, (m) => new ConfigError(m));
+  return { etcdEndpoints: endpoints, listen, metricsListen, logLevel, etcdNamespace, ...security, gc };
 }

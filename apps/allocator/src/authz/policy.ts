@@ -1,0 +1,168 @@
+import type {
+  ApplyRequest,
+  AssignIPRequest,
+  AutoAssignRequest,
+  DeleteResourceRequest,
+  GetAssignmentAttributesRequest,
+  GetResourceRequest,
+  IpsByHandleRequest,
+  ListAllocationsRequest,
+  ListResourcesRequest,
+  ReleaseByHandleRequest,
+  ReleaseIPsRequest,
+} from '@atoll/api';
+import { IpamError, Messages } from '@atoll/ipam';
+import { describeIdentity, type Identity } from './identity';
+
+// The authorization table: what each identity may call. Admins may call everything; a
+// node only what its own agent needs, and only for itself (see NODE_RULES); a certificate
+// that names neither is refused everything. A method missing from NODE_RULES is refused
+// to nodes — new methods are admin-only until someone decides otherwise here.
+
+/** Who owns addresses: the `node` attribute of allocations, read from the engine. */
+export interface AllocationOwners {
+  /** The `node` attribute of each allocated address of a handle (undefined: none); [] when the handle has no addresses. */
+  nodesOfHandle(handleId: string): Promise<readonly (string | undefined)[]>;
+  /** Whether an address is allocated and, if so, its `node` attribute. */
+  ownerOfAddress(ip: string): Promise<{ readonly allocated: false } | { readonly allocated: true; readonly node: string | undefined }>;
+}
+
+export class PermissionDeniedError extends Error {
+  readonly code = 'permission-denied';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermissionDeniedError';
+  }
+}
+
+export class UnauthenticatedError extends Error {
+  readonly code = 'unauthenticated';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+export type ServiceName = 'Ipam' | 'Resources';
+
+interface NodeContext {
+  /** "node node-a", for messages. */
+  readonly who: string;
+  readonly node: string;
+  readonly owners: AllocationOwners;
+}
+
+type NodeRule = (request: never, ctx: NodeContext) => Promise<void>;
+
+const ownerText = (node: string | undefined) => (node ? `node ${node}` : 'no node');
+
+function deny(ctx: NodeContext, what: string): never {
+  throw new PermissionDeniedError(`${ctx.who} may not ${what}`);
+}
+
+/** Assignments name the caller as hostname and as the `node` attribute (what release and GC go by). */
+function checkAssignment(req: { hostname: string; attributes: Record<string, string>; handleId: string }, ctx: NodeContext, what: string): Promise<void> {
+  if (req.hostname !== ctx.node) deny(ctx, `${what} for node ${req.hostname || '(none)'}`);
+  const attr = req.attributes?.['node'];
+  if (attr !== ctx.node) deny(ctx, attr ? `${what} with the attribute node=${attr}` : `${what} without the attribute node=${ctx.node}`);
+  return checkHandle(req.handleId, ctx, `${what} under handle ${req.handleId}`);
+}
+
+/** Every address of the handle belongs to the caller (a new or empty handle passes). */
+async function checkHandle(handleId: string, ctx: NodeContext, what: string): Promise<void> {
+  const owners = await ctx.owners.nodesOfHandle(handleId);
+  const foreign = owners.find((n) => n !== ctx.node);
+  if (owners.some((n) => n !== ctx.node)) deny(ctx, `${what} of ${ownerText(foreign)}`);
+}
+
+const IPAM_NODE_RULES: Readonly<Record<string, NodeRule>> = {
+  autoAssign: (req: AutoAssignRequest, ctx) => checkAssignment(req, ctx, 'assign addresses'),
+  assignIp: (req: AssignIPRequest, ctx) => checkAssignment(req, ctx, `assign ${req.ip}`),
+  releaseByHandle: async (req: ReleaseByHandleRequest, ctx) => {
+    const owners = await ctx.owners.nodesOfHandle(req.handleId);
+    // Nothing proves whose an empty handle is; answering here also means the release
+    // cannot meet addresses another node assigned since this read.
+    if (owners.length === 0) throw new IpamError('not-found', Messages.handleNotFound(req.handleId));
+    const foreign = owners.find((n) => n !== ctx.node);
+    if (owners.some((n) => n !== ctx.node)) deny(ctx, `release handle ${req.handleId} of ${ownerText(foreign)}`);
+  },
+  ipsByHandle: (req: IpsByHandleRequest, ctx) => checkHandle(req.handleId, ctx, `read handle ${req.handleId}`),
+  releaseIPs: async (req: ReleaseIPsRequest, ctx) => {
+    for (const o of req.options ?? []) {
+      const owner = await ctx.owners.ownerOfAddress(o.address);
+      if (owner.allocated && owner.node !== ctx.node) deny(ctx, `release ${o.address} of ${ownerText(owner.node)}`);
+      // A free address may be given to another node before the release runs; with the
+      // handle named, the engine refuses it then (the handle no longer matches).
+      if (!owner.allocated && !o.handleId) deny(ctx, `release ${o.address} without naming its handle (it is not allocated)`);
+    }
+  },
+  getAssignmentAttributes: async (req: GetAssignmentAttributesRequest, ctx) => {
+    const owner = await ctx.owners.ownerOfAddress(req.ip);
+    if (owner.allocated && owner.node !== ctx.node) deny(ctx, `read the attributes of ${req.ip} of ${ownerText(owner.node)}`);
+  },
+  listAllocations: async (req: ListAllocationsRequest, ctx) => {
+    if (req.node !== ctx.node) deny(ctx, req.node ? `list the allocations of node ${req.node}` : 'list the allocations of every node');
+  },
+  getIpamConfig: async () => undefined,
+};
+
+function resourceOf(json: string): { kind: string; name: string } {
+  let r: { kind?: unknown; metadata?: { name?: unknown } };
+  try {
+    r = JSON.parse(json) as typeof r;
+  } catch (err) {
+    throw new IpamError('invalid-argument', `resource_json is not valid JSON: ${(err as Error).message}`);
+  }
+  return { kind: typeof r?.kind === 'string' ? r.kind : '(no kind)', name: typeof r?.metadata?.name === 'string' ? r.metadata.name : '(no name)' };
+}
+
+const isOwnNode = (kind: string, name: string, ctx: NodeContext) => kind === 'Node' && name === ctx.node;
+
+const RESOURCES_NODE_RULES: Readonly<Record<string, NodeRule>> = {
+  get: async (req: GetResourceRequest, ctx) => {
+    if (req.kind !== 'IPPool' && !isOwnNode(req.kind, req.name, ctx)) deny(ctx, `get ${req.kind}(${req.name})`);
+  },
+  list: async (req: ListResourcesRequest, ctx) => {
+    if (req.kind !== 'IPPool') deny(ctx, `list ${req.kind}`);
+  },
+  apply: async (req: ApplyRequest, ctx) => {
+    const r = resourceOf(req.resourceJson);
+    if (!isOwnNode(r.kind, r.name, ctx)) deny(ctx, `apply ${r.kind}(${r.name})`);
+  },
+  create: async (req: ApplyRequest, ctx) => {
+    const r = resourceOf(req.resourceJson);
+    deny(ctx, `create ${r.kind}(${r.name})`);
+  },
+  delete: async (req: DeleteResourceRequest, ctx) => deny(ctx, `delete ${req.kind}(${req.name})`),
+};
+
+export const NODE_RULES: Readonly<Record<ServiceName, Readonly<Record<string, NodeRule>>>> = {
+  Ipam: IPAM_NODE_RULES,
+  Resources: RESOURCES_NODE_RULES,
+};
+
+/**
+ * Resolves when `identity` may make this call; otherwise throws a coded error
+ * (permission-denied, unauthenticated, or not-found for a node's empty handle).
+ * `rpc` is the method's wire name, for messages ("ClaimAffinity").
+ */
+export async function authorize(identity: Identity, call: { service: ServiceName; method: string; rpc: string; request: unknown }, owners: AllocationOwners): Promise<void> {
+  switch (identity.kind) {
+    case 'admin':
+      return;
+    case 'anonymous':
+      throw new UnauthenticatedError(`a client certificate is required to call ${call.service}/${call.rpc}`);
+    case 'unrecognised':
+      throw new PermissionDeniedError(
+        `${describeIdentity(identity)} is neither a node (CN=system:node:<name>, or O=atoll:nodes with CN=<name>) nor an admin (O=atoll:admins) and may not call ${call.service}/${call.rpc}`,
+      );
+    case 'node': {
+      const ctx: NodeContext = { who: describeIdentity(identity), node: identity.node, owners };
+      const rule = NODE_RULES[call.service][call.method];
+      if (!rule) deny(ctx, `call ${call.service}/${call.rpc}`);
+      await rule(call.request as never, ctx);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { GcPod } from '@atoll/ipam';
+
+/**
+ * What the leak collector needs from Kubernetes: informer caches of pods and nodes, and
+ * live reads for the last check before a release. The implementation with
+ * @kubernetes/client-node is kube-informers.ts, which only gc-runner.ts loads (the client
+ * is an ES module jest cannot load); tests of the collector use a fake.
+ */
+export interface KubeView {
+  /** True once both caches hold a complete list, and false again while one re-lists after an error. */
+  synced(): boolean;
+  /** A pod from the cache. */
+  pod(namespace: string, name: string): GcPod | undefined;
+  /** Node names from the cache. */
+  nodeNames(): ReadonlySet<string>;
+  /** A pod read from the API server now; undefined when it does not exist. Throws on other failures. */
+  getPodLive(namespace: string, name: string): Promise<GcPod | undefined>;
+  /** Whether a node exists, asked of the API server now. Throws on failures other than not-found. */
+  nodeExistsLive(name: string): Promise<boolean>;
+  /**
+   * Calls back when a node is deleted (the collector then runs a pass soon, as Calico's
+   * node controller does). Pod deletions wait for the periodic pass.
+   */
+  onNodeDeleted(cb: () => void): void;
+  stop(): Promise<void>;
+}
