@@ -1,3 +1,4 @@
+import type { TlsFiles } from '@atoll/api';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
 
@@ -14,11 +15,17 @@ export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 export const GLOBAL_OPTIONS = {
   allocator: { type: 'string' },
+  'allocator-ca-file': { type: 'string' },
+  'cert-file': { type: 'string' },
+  'key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpecs;
 
 export const DEFAULT_ALLOCATOR = '127.0.0.1:7443';
 export const ALLOCATOR_ENV = 'ATOLL_ALLOCATOR';
+
+/** TLS to the allocator: each flag with its environment variable (flags win). */
+export const TLS_FLAGS = { ca: ['allocator-ca-file', 'ATOLL_ALLOCATOR_CA_FILE'], cert: ['cert-file', 'ATOLL_CERT_FILE'], key: ['key-file', 'ATOLL_KEY_FILE'] } as const;
 
 export interface ParsedArgs {
   readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
@@ -108,4 +115,17 @@ export function outputFormat<T extends string>(command: string, args: ParsedArgs
   if (v === undefined) return fallback;
   if ((allowed as readonly string[]).includes(v)) return v as T;
   throw new UsageError(`flag --output must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}; see 'atollctl ${command} --help'`);
+}
+
+/** The TLS files for the allocator from --allocator-ca-file/--cert-file/--key-file or their variables; undefined: plaintext. */
+export function allocatorTlsFiles(args: ParsedArgs, env: Readonly<Record<string, string | undefined>>): TlsFiles | undefined {
+  const files: { ca?: { flag: string; path: string }; cert?: { flag: string; path: string }; key?: { flag: string; path: string } } = {};
+  for (const [part, [flag, variable]] of Object.entries(TLS_FLAGS) as [keyof typeof TLS_FLAGS, readonly [string, string]][]) {
+    const fromFlag = stringFlag(args, flag);
+    if (fromFlag !== undefined && fromFlag.trim() === '') throw new UsageError(`flag --${flag} needs a file path`);
+    const fromEnv = env[variable]?.trim();
+    const path = fromFlag ?? (fromEnv ? fromEnv : undefined);
+    if (path !== undefined) files[part] = { flag: fromFlag !== undefined ? `--${flag}` : `$${variable}`, path };
+  }
+  return files.ca || files.cert || files.key ? files : undefined;
 }

@@ -1,4 +1,4 @@
-import { connectAllocator } from '@atoll/api';
+import { channelCredentialsFromFiles, connectAllocator, diagnoseConnection, readTlsFiles } from '@atoll/api';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CtlIo } from './context';
 import { runAtollctl } from './run';
@@ -10,6 +10,10 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+// grpc-js names a TLS connection to an IP address with that address as server name, and Node
+// warns about it (DEP0123) on stderr — which is reserved for the one failure line.
+process.noDeprecation = true;
 
 // `atollctl get ippools | head -1` closes the pipe early; that is not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -27,7 +31,10 @@ runAtollctl(process.argv.slice(2), {
   io,
   err: (text) => void process.stderr.write(text),
   env: process.env,
-  connect: (address) => connectAllocator(address),
+  connect: (address, tls) => {
+    const clients = connectAllocator(address, tls ? { credentials: channelCredentialsFromFiles(tls) } : {});
+    return { ...clients, diagnose: () => diagnoseConnection(address, tls ? readTlsFiles(tls) : undefined) };
+  },
 }).then(
   (code) => {
     // exitCode, not exit(): let stdout drain first.

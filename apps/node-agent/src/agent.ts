@@ -1,4 +1,4 @@
-import { connectAllocator, startProbeServer } from '@atoll/api';
+import { channelCredentialsFromFiles, connectAllocator, startProbeServer } from '@atoll/api';
 import type { Logger } from 'pino';
 import { CniCode, CniFailure } from './cni/errors';
 import { CniHandler } from './cni/handler';
@@ -30,7 +30,15 @@ async function untilDone(what: string, log: Logger, stopped: () => boolean, fn: 
 
 export async function startAgent(config: AgentConfig, log: Logger): Promise<RunningAgent> {
   let stopped = false;
-  const clients = connectAllocator(config.allocator);
+  const tls = config.allocatorTls;
+  const credentials = tls
+    ? channelCredentialsFromFiles({
+        ...(tls.caFile && { ca: { flag: '--allocator-ca-file', path: tls.caFile } }),
+        ...(tls.certFile && { cert: { flag: '--tls-cert-file', path: tls.certFile } }),
+        ...(tls.keyFile && { key: { flag: '--tls-key-file', path: tls.keyFile } }),
+      })
+    : undefined;
+  const clients = connectAllocator(config.allocator, { ...(credentials && { credentials }) });
   const metrics = createAgentMetrics();
   const kube: KubeView | undefined = config.kubernetes ? await startKubeView({ ...config.kubernetes, nodeName: config.nodeName, log }) : undefined;
   const pods: PodSource = kube?.pods ?? NO_KUBERNETES;
@@ -84,7 +92,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     registry: metrics.registry,
     ready: () => clients.ipam.getIpamConfig({}, { timeoutMs: 2000 }).then(() => true, () => false),
   });
-  log.info({ node: config.nodeName, socket: config.socket, allocator: config.allocator, kubernetes: Boolean(kube), metrics: `${mhost}:${probes.port}` }, 'node agent serving');
+  log.info({ node: config.nodeName, socket: config.socket, allocator: config.allocator, allocatorTls: Boolean(tls), kubernetes: Boolean(kube), metrics: `${mhost}:${probes.port}` }, 'node agent serving');
 
   return {
     async stop() {

@@ -14,6 +14,9 @@ export class ConfigError extends Error {
 export const AGENT_FLAGS = {
   'node-name': { env: 'ATOLL_NODE_NAME', default: '', help: "this node's name (default: the host name)" },
   allocator: { env: 'ATOLL_ALLOCATOR', default: '127.0.0.1:7443', help: 'allocator gRPC address (host:port)' },
+  'allocator-ca-file': { env: 'ATOLL_ALLOCATOR_CA_FILE', default: '', help: 'TLS to the allocator: CA (PEM) that signed its certificate' },
+  'tls-cert-file': { env: 'ATOLL_TLS_CERT_FILE', default: '', help: "this node's client certificate (PEM) for the allocator's mTLS" },
+  'tls-key-file': { env: 'ATOLL_TLS_KEY_FILE', default: '', help: 'private key (PEM) of --tls-cert-file' },
   socket: { env: 'ATOLL_AGENT_SOCKET', default: '/run/atoll/agent.sock', help: 'unix socket the CNI plugin connects to' },
   kubeconfig: { env: 'ATOLL_KUBECONFIG', default: '', help: 'kubeconfig file (default: in-cluster configuration)' },
   labels: { env: 'ATOLL_NODE_LABELS', default: '', help: 'run without Kubernetes: node labels as k=v,k2=v2' },
@@ -34,6 +37,8 @@ type FlagName = keyof typeof AGENT_FLAGS;
 export interface AgentConfig {
   readonly nodeName: string;
   readonly allocator: string;
+  /** TLS to the allocator (file paths; read at start). Plaintext when absent. */
+  readonly allocatorTls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   readonly socket: string;
   readonly kubernetes: { readonly kubeconfig?: string } | undefined;
   readonly labels: Readonly<Record<string, string>>;
@@ -96,6 +101,8 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName)) throw new ConfigError(`--node-name: ${JSON.stringify(nodeName)} is not a valid node name (lower-case DNS name)`);
   const allocator = get('allocator');
   if (!/^(\[[0-9a-fA-F:]+\]|[^:\s/]+):\d{1,5}$/.test(allocator)) throw new ConfigError(`--allocator: expected host:port, got ${JSON.stringify(allocator)}`);
+  const allocatorTls = { caFile: get('allocator-ca-file'), certFile: get('tls-cert-file'), keyFile: get('tls-key-file') };
+  if ((allocatorTls.certFile === '') !== (allocatorTls.keyFile === '')) throw new ConfigError('--tls-cert-file and --tls-key-file must be given together');
   const socket = get('socket');
   if (!socket.startsWith('/')) throw new ConfigError(`--socket: expected an absolute path, got ${JSON.stringify(socket)}`);
   const labelsText = get('labels');
@@ -116,6 +123,9 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   return {
     nodeName,
     allocator,
+    ...((allocatorTls.caFile !== '' || allocatorTls.certFile !== '') && {
+      allocatorTls: { ...(allocatorTls.caFile && { caFile: allocatorTls.caFile }), ...(allocatorTls.certFile && { certFile: allocatorTls.certFile, keyFile: allocatorTls.keyFile }) },
+    }),
     socket,
     kubernetes,
     labels: withoutKubernetes ? parseLabels(labelsText) : {},

@@ -47,6 +47,13 @@ Options:
   -h --help               Show this screen.
      --allocator=<ADDR>   The allocator's gRPC address, host:port
                           [default: $ATOLL_ALLOCATOR or 127.0.0.1:7443].
+     --allocator-ca-file=<FILE>
+                          TLS: the CA that signed the allocator's certificate
+                          [default: $ATOLL_ALLOCATOR_CA_FILE].
+     --cert-file=<FILE>   mTLS: this client's certificate (O=atoll:admins for
+                          every command) [default: $ATOLL_CERT_FILE].
+     --key-file=<FILE>    mTLS: the certificate's private key
+                          [default: $ATOLL_KEY_FILE].
 
 Description:
   atollctl manages Atoll, a Calico-compatible IPAM, the way calicoctl manages
