@@ -23,7 +23,11 @@ export interface RunningAllocator {
 export async function startAllocator(config: AllocatorConfig, log: Logger): Promise<RunningAllocator> {
   const security = loadAllocatorSecurity(config, log);
   const datastore = new EtcdDatastore({ endpoints: [...config.etcdEndpoints], ...(config.etcdNamespace && { namespace: config.etcdNamespace }), ...(security.etcdTls && { tls: security.etcdTls }) });
-  const view = await WatchedResourceView.start(datastore);
+  // Start even while etcd is unreachable: serve `unavailable` and report not-ready until the
+  // resource cache has loaded, rather than exit and crash-loop.
+  const view = WatchedResourceView.startInBackground(datastore, (err, delayMs) =>
+    log.warn({ reason: (err as Error).message, retryInMs: delayMs }, 'cannot read pools from etcd yet'),
+  );
   const engine = new IpamEngine({ datastore, resources: view });
   const repo = new ResourceRepository({ datastore, engine });
   const metrics = createMetrics();
@@ -44,6 +48,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   );
 
   const ready = async () => {
+    if (!view.isLoaded) return false;
     try {
       await datastore.get('/calico/ipam/v2/config');
       return true;

@@ -185,12 +185,16 @@ describe('the allocator with etcd over TLS', () => {
     expect(p.output()).not.toContain('BEGIN CERTIFICATE');
   });
 
-  it('cannot reach etcd without the client certificate', async () => {
-    const p = startProcess(binPath('atoll-allocator'), ['--etcd-endpoints', etcd.endpoints.join(','), '--etcd-ca-file', pki.ca.cert, '--metrics-listen', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
+  it('cannot reach etcd without the client certificate: stays up, not ready, and says why', async () => {
+    const p = await startAllocatorProcess({ etcdEndpoints: etcd.endpoints, extraArgs: ['--etcd-ca-file', pki.ca.cert] });
+    const c = connectAllocator(p.address);
     try {
-      expect(await p.exited).toBe(1);
-      expect(p.output()).toMatch(/atoll-allocator: .*(etcd|unavailable)/i);
+      expect((await fetch(`${p.metricsUrl}/readyz`)).status).toBe(503);
+      await expect(c.ipam.getUtilization({ poolNames: [] })).rejects.toMatchObject({ code: 'unavailable', retryable: true });
+      for (let i = 0; i < 50 && !/cannot read pools from etcd yet/.test(p.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(p.output()).toMatch(/cannot read pools from etcd yet/);
     } finally {
+      c.close();
       await p.stop('SIGKILL');
     }
   });

@@ -50,3 +50,26 @@ describeWithStores('the watch-fed resource view', (env) => {
     expect(r.ipv4.ips).toHaveLength(2);
   });
 });
+
+describe('the watch-fed resource view started before the datastore answers', () => {
+  it('reports unavailable until its first load succeeds, then serves', async () => {
+    const { MemoryDatastore, StoreUnavailableError } = await import('@atoll/store');
+    const inner = new MemoryDatastore();
+    let failures = 4; // each load lists two prefixes: two failed loads
+    const flaky = Object.create(inner) as typeof inner;
+    flaky.list = (prefix: string) => (failures-- > 0 ? Promise.reject(new StoreUnavailableError('etcd down')) : inner.list(prefix));
+    await putPool(inner, 'p', { cidr: '10.0.0.0/24' });
+    const retries: number[] = [];
+    const view = WatchedResourceView.startInBackground(flaky, (_err, delay) => retries.push(delay));
+    try {
+      expect(view.isLoaded).toBe(false);
+      await expect(view.context()).rejects.toMatchObject({ code: 'unavailable', retryable: true });
+      for (let i = 0; i < 100 && !view.isLoaded; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(view.isLoaded).toBe(true);
+      expect(retries).toEqual([500, 1000]);
+      expect((await view.context()).pools.map((p) => p.name)).toEqual(['p']);
+    } finally {
+      await view.close();
+    }
+  });
+});

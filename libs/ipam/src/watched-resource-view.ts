@@ -1,5 +1,6 @@
 import { DEFAULT_IPAM_CONFIG, decodeIpamConfig, ipamConfigKey, IpamConfig, IPPool, IPReservation, Node, parseJsonLossless, parseResourceKey } from '@atoll/model';
 import { Datastore, StoreError, WatchEvent, WatchHandle } from '@atoll/store';
+import { IpamError } from './errors';
 import { ReservedAddresses } from './pools/reservations';
 import type { IpamContext, ResourceView } from './resource-view';
 import { nodeViewOf, poolViewOf, StoreResourceView } from './store-resource-view';
@@ -7,6 +8,7 @@ import type { NodeView, PoolView } from './types';
 
 const RESOURCES_PREFIX = '/calico/resources/v3/projectcalico.org/';
 const RESTART_DELAY_MS = 500;
+const MAX_LOAD_RETRY_MS = 10_000;
 
 /**
  * Pools, reservations, nodes and the IPAM config kept in memory and current by datastore
@@ -22,6 +24,7 @@ export class WatchedResourceView implements ResourceView {
   private snapshot: IpamContext | undefined;
   private watches: WatchHandle[] = [];
   private closed = false;
+  private loaded = false;
   private appliedRevision = 0n;
   /** Revisions of the last re-read per prefix; events at or below them are already applied. */
   private resourcesFloor = 0n;
@@ -36,7 +39,35 @@ export class WatchedResourceView implements ResourceView {
   static async start(ds: Datastore): Promise<WatchedResourceView> {
     const view = new WatchedResourceView(ds);
     await view.load();
+    view.loaded = true;
     return view;
+  }
+
+  /**
+   * Returns at once and loads in the background, retrying with backoff while the datastore
+   * is unreachable — a process can start (and report not-ready) before etcd is up. Until
+   * the first load, context() fails with a retryable `unavailable` error.
+   */
+  static startInBackground(ds: Datastore, onRetry: (err: unknown, delayMs: number) => void = () => undefined): WatchedResourceView {
+    const view = new WatchedResourceView(ds);
+    const attempt = async (delay: number): Promise<void> => {
+      if (view.closed) return;
+      try {
+        await view.load();
+        view.loaded = true;
+      } catch (err) {
+        onRetry(err, delay);
+        await new Promise((r) => setTimeout(r, delay));
+        return attempt(Math.min(delay * 2, MAX_LOAD_RETRY_MS));
+      }
+    };
+    void attempt(RESTART_DELAY_MS);
+    return view;
+  }
+
+  /** True once pools, reservations, nodes and config have been read at least once. */
+  get isLoaded(): boolean {
+    return this.loaded;
   }
 
   /** The revision up to which changes have been applied. */
@@ -45,6 +76,7 @@ export class WatchedResourceView implements ResourceView {
   }
 
   async context(): Promise<IpamContext> {
+    if (!this.loaded) throw new IpamError('unavailable', 'the allocator has not read its pools from etcd yet (etcd unreachable); try again');
     if (!this.snapshot) {
       const pools = [...this.pools.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
       this.snapshot = { pools, reservations: new ReservedAddresses([...this.reservations.values()].flat()), config: this.config };
