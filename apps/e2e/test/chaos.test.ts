@@ -1,0 +1,62 @@
+import { formatReportLines, runChaos, SHORT_FORM, type ChaosReport } from '../../../tools/chaos';
+
+// The chaos suite's short form (the long one is `npm run chaos`): a 3-member etcd, two
+// allocator replicas and five node agents under a load of pod ADD/DEL cycles through the
+// real atoll-ipam, while allocator replicas are SIGKILLed and restarted, the etcd leader is
+// killed and restarted, and agents are restarted. The promises checked are in
+// RELIABILITY.md; every one of them must hold for the run to pass.
+
+describe('chaos: allocator crashes, etcd leader loss and agent restarts under load', () => {
+  let report: ChaosReport;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    report = await runChaos({ ...SHORT_FORM, log: (line) => lines.push(line) });
+    process.stderr.write(`${[...lines, ...formatReportLines(report), JSON.stringify({ operations: report.operations.total, faults: report.faults.byKind, failuresByCode: report.failures.byCode, duplicates: report.duplicates, leaks: report.leaks })].join('\n')}\n`);
+  }, 115_000);
+
+  it('ran the whole load and injected every kind of fault', () => {
+    expect(report.operations.total).toBeGreaterThanOrEqual(SHORT_FORM.operations);
+    expect(report.faults.total).toBeGreaterThanOrEqual(SHORT_FORM.minFaults);
+    expect(report.faults.byKind).toEqual({ 'allocator-kill': expect.any(Number), 'etcd-leader-kill': expect.any(Number), 'agent-restart': expect.any(Number) });
+    for (const n of Object.values(report.faults.byKind)) expect(n).toBeGreaterThanOrEqual(1);
+    expect(report.operations.podsAttached).toBeGreaterThan(0);
+    expect(report.operations.staticAttached).toBeGreaterThan(0);
+  });
+
+  it('never lets two live pods or two handles hold one address, checked continuously', () => {
+    expect(report.monitor.listings).toBeGreaterThan(20);
+    expect(report.duplicateFindings).toEqual([]);
+    expect(report.duplicates).toBe(0);
+  });
+
+  it('never loses the allocation of an address a live pod holds', () => {
+    expect(report.lostFindings).toEqual([]);
+  });
+
+  it('fails ADD and DEL only with the retryable CNI code 11, and never hangs past the bound', () => {
+    expect(report.failures.notRetryable).toEqual([]);
+    expect(Object.keys(report.failures.byCode).every((code) => code === '11')).toBe(true);
+    expect(report.hangs).toBe(0);
+    expect(report.latencyMs.add.max).toBeLessThan(SHORT_FORM.boundMs);
+    expect(report.latencyMs.del.max).toBeLessThan(SHORT_FORM.boundMs);
+  });
+
+  it('answers code 11 through an agent whose allocator or whose own process is down', () => {
+    expect(report.probes.length).toBeGreaterThanOrEqual(2);
+    for (const p of report.probes) expect(p).toMatchObject({ code: 11 });
+  });
+
+  it('leaves nothing allocated once every pod is deleted, and ipam check finds no problem', () => {
+    expect(report.stuckDeletes).toBe(0);
+    expect(report.leakedAllocations).toEqual([]);
+    expect(report.leakedHandles).toBe(0);
+    expect(report.ipamShowInUse).toBe(0);
+    expect(report.ipamCheck).toMatchObject({ exitCode: 0, problems: 0, summary: 'Check complete; found 0 problems.' });
+  });
+
+  it('stops every process it started', () => {
+    expect(report.leftoverProcesses).toEqual([]);
+    expect(report.problems).toEqual([]);
+  });
+});

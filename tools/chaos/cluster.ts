@@ -1,0 +1,193 @@
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectAllocator, type AllocatorClients } from '@atoll/api';
+import { freePort, startEtcdCluster, type EtcdCluster, type EtcdMember } from '../etcd/launcher';
+import { startKubeApiStandIn, type KubeApiStandIn } from '../k8s-api';
+import { binPath, startAgentProcess, startAllocatorProcess, startProcess, type AgentProcess, type AllocatorProcess } from '../src/processes';
+import { findEtcdLeader } from './etcd-leader';
+
+// The installation the chaos run attacks: a 3-member etcd on loopback, allocator replicas on
+// fixed ports (so a killed replica comes back where its agents look for it), node agents
+// each with its own socket and one replica (agent i uses replica i mod R), and the
+// Kubernetes API stand-in for pods. Every process is started and stopped by its PID.
+
+export interface AllocatorSlot {
+  readonly index: number;
+  readonly address: string;
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  proc: AllocatorProcess | undefined;
+}
+
+export interface AgentSlot {
+  readonly index: number;
+  readonly nodeName: string;
+  readonly socket: string;
+  readonly allocator: AllocatorSlot;
+  proc: AgentProcess | undefined;
+}
+
+export interface ChaosClusterOptions {
+  readonly etcdMembers: number;
+  readonly allocators: number;
+  readonly agents: number;
+}
+
+const isRunning = (p: { child: { exitCode: number | null; signalCode: NodeJS.Signals | null } } | undefined) =>
+  p !== undefined && p.child.exitCode === null && p.child.signalCode === null;
+
+/** Node has not seen `child` exit: it is still running (or at least not reaped, so its PID is still its own). */
+export function stillRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+export class ChaosCluster {
+  /** Every process this cluster ever started, to prove at the end that none is left. */
+  private readonly started = new Set<ChildProcess>();
+
+  private constructor(
+    readonly etcd: EtcdCluster,
+    readonly kube: KubeApiStandIn,
+    readonly allocators: AllocatorSlot[],
+    readonly agents: AgentSlot[],
+    private readonly socketDir: string,
+  ) {}
+
+  static async start(opts: ChaosClusterOptions): Promise<ChaosCluster> {
+    const etcd = await startEtcdCluster({ members: opts.etcdMembers });
+    const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-chaos-'));
+    let kube: KubeApiStandIn | undefined;
+    let cluster: ChaosCluster | undefined;
+    try {
+      kube = await startKubeApiStandIn();
+      const allocators: AllocatorSlot[] = [];
+      for (let i = 0; i < opts.allocators; i++) {
+        const grpcPort = await freePort();
+        allocators.push({ index: i, grpcPort, metricsPort: await freePort(), address: `127.0.0.1:${grpcPort}`, proc: undefined });
+      }
+      const agents: AgentSlot[] = Array.from({ length: opts.agents }, (_, i) => ({
+        index: i,
+        nodeName: `chaos-node-${i}`,
+        socket: path.join(socketDir, `node-${i}`, 'agent.sock'),
+        allocator: allocators[i % allocators.length]!,
+        proc: undefined,
+      }));
+      cluster = new ChaosCluster(etcd, kube, allocators, agents, socketDir);
+      for (const m of etcd.members) if (m.child) cluster.started.add(m.child);
+      for (const a of allocators) await cluster.startAllocator(a.index);
+      for (const a of agents) {
+        await kube.createNode({ metadata: { name: a.nodeName, labels: { 'kubernetes.io/hostname': a.nodeName } } });
+        await cluster.startAgent(a.index);
+      }
+      return cluster;
+    } catch (err) {
+      if (cluster) await cluster.stop();
+      else {
+        await kube?.stop().catch(() => undefined);
+        await etcd.stop().catch(() => undefined);
+        fs.rmSync(socketDir, { recursive: true, force: true });
+      }
+      throw err;
+    }
+  }
+
+  allocatorUp(i: number): boolean {
+    return isRunning(this.allocators[i]!.proc);
+  }
+
+  agentUp(i: number): boolean {
+    return isRunning(this.agents[i]!.proc);
+  }
+
+  /** (Re)starts replica `i` on its own ports; retries while the port is still being released. */
+  async startAllocator(i: number): Promise<void> {
+    const slot = this.allocators[i]!;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        slot.proc = await startAllocatorProcess({ etcdEndpoints: this.etcd.endpoints, grpcPort: slot.grpcPort, metricsPort: slot.metricsPort });
+        this.started.add(slot.proc.child);
+        return;
+      } catch (err) {
+        lastError = err;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+    throw new Error(`allocator ${i} did not restart: ${(lastError as Error).message}`);
+  }
+
+  /** SIGKILLs replica `i` (a crash: no graceful shutdown, in-flight calls cut). */
+  async killAllocator(i: number): Promise<void> {
+    await this.allocators[i]!.proc?.stop('SIGKILL');
+  }
+
+  async startAgent(i: number): Promise<void> {
+    const slot = this.agents[i]!;
+    slot.proc = await startAgentProcess({ nodeName: slot.nodeName, allocator: slot.allocator.address, socket: slot.socket, kubeconfig: this.kube.kubeconfigPath });
+    this.started.add(slot.proc.child);
+  }
+
+  async stopAgent(i: number, signal: NodeJS.Signals): Promise<void> {
+    await this.agents[i]!.proc?.stop(signal);
+  }
+
+  etcdLeader(): Promise<EtcdMember> {
+    return findEtcdLeader(this.etcd);
+  }
+
+  async restartEtcdMember(member: EtcdMember): Promise<void> {
+    this.started.add(member.start());
+    await member.waitHealthy();
+  }
+
+  /** The address of a replica that is running (the first one when none is). */
+  liveAllocatorAddress(): string {
+    return (this.allocators.find((a) => isRunning(a.proc)) ?? this.allocators[0]!).address;
+  }
+
+  connect(address = this.liveAllocatorAddress(), defaultTimeoutMs = 5000): AllocatorClients {
+    return connectAllocator(address, { defaultTimeoutMs });
+  }
+
+  /** atollctl against a running replica. */
+  async atollctl(args: readonly string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const p = startProcess(binPath('atollctl'), ['--allocator', this.liveAllocatorAddress(), ...args], {}, stdin);
+    this.started.add(p.child);
+    let stdout = '';
+    let stderr = '';
+    p.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await p.exited;
+    return { code, stdout, stderr };
+  }
+
+  /** Waits until every node agent has registered its node (an ADD before that is refused). */
+  async waitNodesRegistered(timeoutMs = 30_000): Promise<void> {
+    const client = this.connect();
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (const a of this.agents) {
+        for (;;) {
+          const ok = await client.resources.get({ kind: 'Node', name: a.nodeName }).then(() => true, () => false);
+          if (ok) break;
+          if (Date.now() > deadline) throw new Error(`node ${a.nodeName} was not registered within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Stops every process by its PID (agents, replicas, kube, etcd); returns the PIDs of any still running after. */
+  async stop(): Promise<number[]> {
+    for (const a of this.agents) await a.proc?.stop('SIGTERM', 3000).catch(() => undefined);
+    for (const a of this.allocators) await a.proc?.stop('SIGTERM', 3000).catch(() => undefined);
+    await this.kube.stop().catch(() => undefined);
+    await this.etcd.stop().catch(() => undefined);
+    fs.rmSync(this.socketDir, { recursive: true, force: true });
+    return [...this.started].filter(stillRunning).map((c) => c.pid ?? -1);
+  }
+}

@@ -1,0 +1,129 @@
+import type { ChaosCluster } from './cluster';
+import type { ChaosPod, Ledger } from './ledger';
+import { CHAOS_NETWORK, execIpam, type IpamOutcome } from './plugin-exec';
+import type { OpStats } from './stats';
+
+// The workload: pods created in the Kubernetes API stand-in and attached with the real
+// atoll-ipam (CNI ADD), held a while and detached (CNI DEL), spread over every node agent.
+// It behaves like a runtime: a failed ADD is followed by DEL; a DEL that fails is retried
+// until it succeeds (or `delRetryMs` passes, which the run reports as stuck).
+
+export const STATIC_POOL = '10.201.0.0/24';
+export const STATIC_ADDRESSES: readonly string[] = Array.from({ length: 64 }, (_, i) => `10.201.0.${10 + i}`);
+export const POD_POOL = '10.200.0.0/20';
+export const POD_NAMESPACE = 'chaos';
+
+export interface LoadOptions {
+  readonly concurrency: number;
+  readonly holdPerWorker: number;
+  readonly staticFraction: number;
+  readonly boundMs: number;
+  readonly delRetryMs: number;
+}
+
+export class Load {
+  private seq = 0;
+  /** Pods whose DEL has not succeeded yet and that no worker owns (probes, give-ups). */
+  private readonly pending = new Set<Promise<void>>();
+  readonly stuck: ChaosPod[] = [];
+  addedOk = 0;
+  staticAdds = 0;
+
+  constructor(
+    private readonly cluster: ChaosCluster,
+    private readonly ledger: Ledger,
+    private readonly stats: OpStats,
+    private readonly opts: LoadOptions,
+    private readonly random: () => number,
+  ) {}
+
+  private pick(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+
+  private async newPod(agent: number, wantStatic: boolean): Promise<ChaosPod> {
+    const seq = ++this.seq;
+    const staticIp = wantStatic ? this.ledger.claimStatic(STATIC_ADDRESSES, (n) => this.pick(n)) : undefined;
+    const name = `chaos-${seq}`;
+    const containerId = `c${seq.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    const node = this.cluster.agents[agent]!.nodeName;
+    await this.cluster.kube.createPod({
+      metadata: { name, namespace: POD_NAMESPACE, annotations: staticIp ? { 'cni.projectcalico.org/ipAddrs': JSON.stringify([staticIp]) } : {} },
+      spec: { nodeName: node, containers: [{ name: 'c', image: 'none' }] },
+    });
+    return { seq, name, namespace: POD_NAMESPACE, containerId, handle: `${CHAOS_NETWORK}.${containerId}`, agent, ...(staticIp && { staticIp }), ips: [], released: false };
+  }
+
+  private exec(command: 'ADD' | 'DEL', pod: ChaosPod): Promise<IpamOutcome> {
+    return execIpam({
+      command,
+      socket: this.cluster.agents[pod.agent]!.socket,
+      containerId: pod.containerId,
+      namespace: pod.namespace,
+      pod: pod.name,
+      ...(command === 'DEL' && pod.addResult !== undefined && { prevResult: pod.addResult }),
+      boundMs: this.opts.boundMs,
+    });
+  }
+
+  /** ADD; on failure the runtime's DEL. Resolves the pod when it is live. */
+  async add(agent: number, opts: { probe?: boolean; wantStatic?: boolean } = {}): Promise<{ pod: ChaosPod; outcome: IpamOutcome }> {
+    const pod = await this.newPod(agent, opts.wantStatic ?? false);
+    const outcome = await this.exec('ADD', pod);
+    this.stats.record('ADD', pod.name, outcome, opts.probe);
+    if (outcome.ok) {
+      this.addedOk++;
+      if (pod.staticIp) this.staticAdds++;
+      this.ledger.addSucceeded(pod, outcome.ips, outcome.result);
+    }
+    return { pod, outcome };
+  }
+
+  /** DEL until it succeeds, as a runtime does; then the pod leaves Kubernetes. */
+  async runtimeDelete(pod: ChaosPod): Promise<void> {
+    this.ledger.delStarting(pod);
+    const giveUpAt = performance.now() + this.opts.delRetryMs;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.exec('DEL', pod);
+      this.stats.record('DEL', pod.name, r);
+      if (r.ok) {
+        this.ledger.released(pod);
+        await this.cluster.kube.deletePod(pod.namespace, pod.name).catch(() => undefined);
+        return;
+      }
+      if (performance.now() > giveUpAt) {
+        this.stuck.push(pod);
+        return;
+      }
+      await new Promise((res) => setTimeout(res, Math.min(100 * 2 ** attempt, 1000)));
+    }
+  }
+
+  /** Deletes in the background (probes); `drain()` waits for all of them. */
+  deleteLater(pod: ChaosPod): void {
+    const p: Promise<void> = this.runtimeDelete(pod).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** One worker: adds pods, keeps up to holdPerWorker of them, deletes one at random. */
+  async worker(w: number, done: () => boolean): Promise<void> {
+    const mine: ChaosPod[] = [];
+    let turn = w;
+    while (!done()) {
+      if (mine.length > 0 && (mine.length >= this.opts.holdPerWorker || this.random() < 0.4)) {
+        const [pod] = mine.splice(this.pick(mine.length), 1);
+        await this.runtimeDelete(pod!);
+        continue;
+      }
+      const agent = turn++ % this.cluster.agents.length;
+      const { pod, outcome } = await this.add(agent, { wantStatic: this.random() < this.opts.staticFraction });
+      if (outcome.ok) mine.push(pod);
+      else await this.runtimeDelete(pod);
+    }
+    await Promise.all(mine.map((pod) => this.runtimeDelete(pod)));
+  }
+}

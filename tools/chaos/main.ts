@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../src/processes';
+import { fromEnv, LONG_FORM } from './options';
+import { formatReportLines } from './report';
+import { runChaos } from './run-chaos';
+
+// npm run chaos: the long form. Settings come from ATOLL_CHAOS_* variables (options.ts);
+// progress goes to stderr, the summary lines and the JSON report to stdout, and the JSON
+// to .bench/chaos.json (or ATOLL_CHAOS_OUT). Exit 0 only when every check passed.
+// Ctrl-C stops the load early; the pods are still deleted and every process stopped.
+
+async function main(): Promise<number> {
+  const options = fromEnv(LONG_FORM, process.env);
+  const out = process.env['ATOLL_CHAOS_OUT'] || path.join(REPO_ROOT, '.bench', 'chaos.json');
+  const abort = new AbortController();
+  const interrupt = () => {
+    if (abort.signal.aborted) return;
+    process.stderr.write('chaos: interrupted; deleting the pods and stopping every process\n');
+    abort.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  const started = Date.now();
+  const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  log(`chaos long form: ${options.operations} operations, at least ${options.minFaults} faults, ${options.concurrency} workers, seed ${options.seed}`);
+  const report = await runChaos({ ...options, log, signal: abort.signal });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${formatReportLines(report).join('\n')}\n`);
+  process.stdout.write(`${JSON.stringify({ operations: report.operations.total, faults: report.faults.byKind, failuresByCode: report.failures.byCode, duplicates: report.duplicates, leaks: report.leaks, lost: report.lost, hangs: report.hangs, verdict: report.verdict })}\n`);
+  process.stdout.write(`report written to ${path.relative(process.cwd(), out) || out}\n`);
+  return report.verdict === 'pass' ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`chaos: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(2);
+  },
+);
