@@ -28,7 +28,9 @@ function family(f: FamilyAssignment): WireFamily {
 
 function sequenceNumber(text: string): bigint | undefined {
   if (text === '') return undefined;
-  if (!/^\d{1,20}$/.test(text)) throw new IpamError('invalid-argument', `sequence_number must be a decimal uint64, got ${JSON.stringify(text)}`);
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > 0xffffffffffffffffn) {
+    throw new IpamError('invalid-argument', `sequence_number must be a decimal uint64, got ${JSON.stringify(text)}`);
+  }
   return BigInt(text);
 }
 

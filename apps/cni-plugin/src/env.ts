@@ -57,8 +57,13 @@ export function readCommand(env: EnvSource): CniCommand {
 // The spec's container ID grammar: alphanumeric first, then alphanumerics, _ . -
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const MAX_IFNAME_LENGTH = 15;
+/** Runtimes use 64-character IDs; the bound keeps handles (and so blocks) within etcd's limits. */
+export const MAX_CONTAINER_ID_LENGTH = 256;
 
 function validateContainerId(id: string): void {
+  if (id.length > MAX_CONTAINER_ID_LENGTH) {
+    throw new CniError(CniErrorCode.invalidEnvironment, `containerID is longer than ${MAX_CONTAINER_ID_LENGTH} characters`, `${id.length} characters`);
+  }
   if (!CONTAINER_ID.test(id)) throw new CniError(CniErrorCode.invalidEnvironment, 'invalid characters in containerID', id);
 }
 

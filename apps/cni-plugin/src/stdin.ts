@@ -129,6 +129,12 @@ function requireValidAttachments(o: Record<string, unknown>): void {
     throw new CniError(CniErrorCode.invalidNetworkConfig, 'GC needs "cni.dev/valid-attachments"', 'without the list of attachments to keep, GC would release every address of this network on this node');
   }
   if (!Array.isArray(list)) throw decodeFailure(`"cni.dev/valid-attachments" must be an array, got ${jsonType(list)}`);
+  // A malformed entry keeps nothing, and GC would then release the attachment it meant.
+  list.forEach((entry: unknown, i) => {
+    if (!isObject(entry) || typeof entry['containerID'] !== 'string' || entry['containerID'] === '' || typeof entry['ifname'] !== 'string') {
+      throw decodeFailure(`"cni.dev/valid-attachments"[${i}] must be an object with string containerID and ifname, got ${JSON.stringify(entry)}`);
+    }
+  });
 }
 
 /** Checks what the plugin relies on; throws CniError with the spec's code on the first problem. */

@@ -71,7 +71,9 @@ export class RpcError extends Error implements CodedError {
   }
 }
 
-const TRANSPORT_RETRYABLE = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED]);
+// RESOURCE_EXHAUSTED without an Atoll code is grpc-js refusing an oversized message: the
+// same request can never succeed, so it is an invalid argument, not a reason to retry.
+const TRANSPORT_RETRYABLE = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.ABORTED]);
 
 export function fromServiceError(err: ServiceError): RpcError {
   const code = err.metadata?.get(ERROR_CODE_METADATA)[0];
@@ -82,6 +84,14 @@ export function fromServiceError(err: ServiceError): RpcError {
   // No Atoll code: the call never reached an Atoll handler (connection, deadline, TLS).
   const transient = TRANSPORT_RETRYABLE.has(err.code);
   const derived =
-    err.code === status.UNAUTHENTICATED ? 'unauthenticated' : err.code === status.PERMISSION_DENIED ? 'permission-denied' : transient ? 'unavailable' : 'internal';
+    err.code === status.UNAUTHENTICATED
+      ? 'unauthenticated'
+      : err.code === status.PERMISSION_DENIED
+        ? 'permission-denied'
+        : err.code === status.RESOURCE_EXHAUSTED
+          ? 'invalid-argument'
+          : transient
+            ? 'unavailable'
+            : 'internal';
   return new RpcError(derived, err.details || err.message, transient, err.code);
 }

@@ -74,4 +74,14 @@ describeWithStores('assignIP', (env) => {
     await env().engine.setIPAMConfig({ ...(await env().engine.getIPAMConfig()), strictAffinity: true });
     await expect(assign('192.168.1.3', 'c', 'host-b')).rejects.toMatchObject({ code: 'affinity-mismatch', message: 'Block host affinity does not match' });
   });
+
+  it.each([
+    ['a handle of 513 characters', { handleId: 'h'.repeat(513) }, 'handleId must be at most 512 characters'],
+    ['an attribute value of 2000 characters', { attributes: { note: 'x'.repeat(2000) } }, 'attributes: value of "note" is longer than 1024 characters'],
+    ['33 attributes', { attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) }, 'attributes: at most 32 entries'],
+  ])('refuses %s before writing anything (blocks must stay within etcd\'s request limit)', async (_what, extra, message) => {
+    await expect(env().engine.assignIP({ ip: '192.168.1.9', handleId: 'h', hostname: 'host-a', attributes: {}, ...extra })).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining(message) });
+    expect(await new IpamRecords(env().ds).listBlocks()).toEqual([]);
+  });
 });
+

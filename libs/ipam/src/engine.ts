@@ -54,8 +54,26 @@ function checkCount(name: string, n: number): void {
   }
 }
 
+/** Bounds that keep every block and handle write far inside etcd's 1.5 MiB request limit. */
+export const MAX_HANDLE_ID_LENGTH = 512;
+const MAX_ATTRIBUTES = 32;
+const MAX_ATTRIBUTE_KEY_LENGTH = 253;
+const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
+
+function checkAttributes(attrs: Readonly<Record<string, string>> | undefined): void {
+  const entries = Object.entries(attrs ?? {});
+  if (entries.length > MAX_ATTRIBUTES) throw new IpamError('invalid-argument', `attributes: at most ${MAX_ATTRIBUTES} entries, got ${entries.length}`);
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > MAX_ATTRIBUTE_KEY_LENGTH) throw new IpamError('invalid-argument', `attributes: key of ${k.length} characters (1 to ${MAX_ATTRIBUTE_KEY_LENGTH} allowed)`);
+    if (typeof v !== 'string' || v.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
+      throw new IpamError('invalid-argument', `attributes: value of ${JSON.stringify(k.slice(0, 40))} is longer than ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`);
+    }
+  }
+}
+
 function checkName(name: string, v: unknown): void {
   if (typeof v !== 'string' || v.length === 0) throw new IpamError('invalid-argument', `${name} must be a non-empty string`);
+  if (v.length > MAX_HANDLE_ID_LENGTH) throw new IpamError('invalid-argument', `${name} must be at most ${MAX_HANDLE_ID_LENGTH} characters, got ${v.length}`);
   if (v.includes('/') && name === 'hostname') throw new IpamError('invalid-argument', `hostname "${v}" must not contain "/"`);
 }
 
@@ -86,6 +104,7 @@ export class IpamEngine implements Ipam {
     checkCount('num6', req.num6);
     checkName('handleId', req.handleId);
     checkName('hostname', req.hostname);
+    checkAttributes(req.attributes);
     if (!req.intendedUse) throw new IpamError('invalid-argument', Messages.mustSpecifyUse);
     return (await this.hostQueue.submit(req.hostname, { kind: 'auto', req })) as AutoAssignResult;
   }
@@ -93,6 +112,7 @@ export class IpamEngine implements Ipam {
   async assignIP(req: AssignIpRequest): Promise<string> {
     checkName('handleId', req.handleId);
     checkName('hostname', req.hostname);
+    checkAttributes(req.attributes);
     return (await this.hostQueue.submit(req.hostname, { kind: 'ip', req })) as string;
   }
 

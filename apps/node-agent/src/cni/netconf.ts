@@ -81,6 +81,12 @@ export function parseNetConf(text: string): NetConf {
     | { containerID: string; ifname: string }[]
     | undefined;
   if (valid !== undefined && !Array.isArray(valid)) fail('cni.dev/valid-attachments must be a list');
+  (valid ?? []).forEach((a: unknown, i) => {
+    const e = a as Record<string, unknown> | null;
+    if (e === null || typeof e !== 'object' || typeof e['containerID'] !== 'string' || e['containerID'] === '' || typeof e['ifname'] !== 'string') {
+      throw new CniFailure(CniCode.badStdin, `cni.dev/valid-attachments[${i}] must be an object with string containerID and ifname, got ${JSON.stringify(a)}`);
+    }
+  });
   return {
     cniVersion: version as CniVersion,
     name: o['name'] as string,

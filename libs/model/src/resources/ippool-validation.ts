@@ -1,4 +1,4 @@
-import { overlapsLinkLocal } from '@atoll/ipmath';
+import { cidrsOverlap, overlapsLinkLocal, parseCidr } from '@atoll/ipmath';
 import {
   PlainObject,
   readBoolean,
@@ -22,6 +22,8 @@ import { nameOf, validateEnvelope } from './metadata';
 import { indexPath, ProblemList } from './problem-list';
 import { validateSelectorField } from './selector-field';
 import { ValidationError } from './validation-error';
+
+const IPV4_MAPPED = parseCidr('::ffff:0:0/96');
 
 const POOL_SPEC_FIELDS = [
   'cidr',
@@ -148,6 +150,10 @@ function validatePoolSpec(problems: ProblemList, spec: PlainObject): void {
   }
   if (!parsed.strictlyMasked) {
     problems.add('spec.cidr', 'IPPool CIDR is not strictly masked', cidrText);
+  }
+  if (cidr.version === 6 && cidrsOverlap(cidr, IPV4_MAPPED)) {
+    // Pods would get ::ffff:a.b.c.d addresses, which every IPv4 stack reads as IPv4.
+    problems.add('spec.cidr', 'IPPool CIDR overlaps with the IPv4-mapped IPv6 range ::ffff:0:0/96; use the IPv4 CIDR instead', cidrText);
   }
   if (overlapsLinkLocal(cidr)) {
     problems.add(
