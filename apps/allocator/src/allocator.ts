@@ -68,7 +68,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
       log.warn({ reason: (err as Error).message }, 'could not refresh IPAM metrics');
     }
   };
-  void refreshIpamMetrics();
+  void view.whenLoaded().then(refreshIpamMetrics);
   const metricsTimer = setInterval(() => void refreshIpamMetrics(), 30_000);
   metricsTimer.unref();
   // The leak collector: runs on the one replica that holds its etcd lease (gc/gc-runner.ts).

@@ -62,9 +62,10 @@ describe('the watch-fed resource view started before the datastore answers', () 
     const retries: number[] = [];
     const view = WatchedResourceView.startInBackground(flaky, (_err, delay) => retries.push(delay));
     try {
+      const loaded = view.whenLoaded();
       expect(view.isLoaded).toBe(false);
       await expect(view.context()).rejects.toMatchObject({ code: 'unavailable', retryable: true });
-      for (let i = 0; i < 100 && !view.isLoaded; i++) await new Promise((r) => setTimeout(r, 50));
+      await loaded;
       expect(view.isLoaded).toBe(true);
       expect(retries).toEqual([500, 1000]);
       expect((await view.context()).pools.map((p) => p.name)).toEqual(['p']);

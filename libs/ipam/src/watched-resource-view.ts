@@ -25,6 +25,7 @@ export class WatchedResourceView implements ResourceView {
   private watches: WatchHandle[] = [];
   private closed = false;
   private loaded = false;
+  private readonly loadWaiters: (() => void)[] = [];
   private appliedRevision = 0n;
   /** Revisions of the last re-read per prefix; events at or below them are already applied. */
   private resourcesFloor = 0n;
@@ -39,7 +40,7 @@ export class WatchedResourceView implements ResourceView {
   static async start(ds: Datastore): Promise<WatchedResourceView> {
     const view = new WatchedResourceView(ds);
     await view.load();
-    view.loaded = true;
+    view.markLoaded();
     return view;
   }
 
@@ -54,7 +55,7 @@ export class WatchedResourceView implements ResourceView {
       if (view.closed) return;
       try {
         await view.load();
-        view.loaded = true;
+        view.markLoaded();
       } catch (err) {
         onRetry(err, delay);
         await new Promise((r) => setTimeout(r, delay));
@@ -68,6 +69,16 @@ export class WatchedResourceView implements ResourceView {
   /** True once pools, reservations, nodes and config have been read at least once. */
   get isLoaded(): boolean {
     return this.loaded;
+  }
+
+  /** Resolves when the first load has succeeded (at once if it has). */
+  whenLoaded(): Promise<void> {
+    return this.loaded ? Promise.resolve() : new Promise((resolve) => this.loadWaiters.push(resolve));
+  }
+
+  private markLoaded(): void {
+    this.loaded = true;
+    for (const resolve of this.loadWaiters.splice(0)) resolve();
   }
 
   /** The revision up to which changes have been applied. */
