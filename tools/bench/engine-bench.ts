@@ -12,6 +12,7 @@ import { IpamEngine, WatchedResourceView } from '@atoll/ipam';
 import { resourceKey } from '@atoll/model';
 import { Datastore, EtcdDatastore, Transaction } from '@atoll/store';
 import { startEtcdCluster } from '../etcd/launcher';
+import { finishMachineFacts, machineFacts } from './machine';
 import { median, percentile, round, runConcurrent } from './stats';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 100);
@@ -112,6 +113,7 @@ async function cleanup(store: EtcdDatastore) {
 }
 
 async function main() {
+  const facts = await machineFacts();
   const external = process.env.ATOLL_TEST_ETCD_ENDPOINTS;
   const cluster = external ? undefined : await startEtcdCluster();
   const endpoints = external ? external.split(',') : cluster!.endpoints;
@@ -125,6 +127,7 @@ async function main() {
     const pick = <T>(runs: T[], f: (r: T) => number) => median(runs.map(f));
     const result = {
       benchmark: 'engine',
+      machine: finishMachineFacts(facts),
       hosts: HOSTS,
       concurrencyPerHost: CONCURRENCY,
       allocationsPerTrial: HOSTS * CONCURRENCY * ROUNDS,
