@@ -12,7 +12,8 @@ import { IpamEngine, WatchedResourceView } from '@atoll/ipam';
 import { resourceKey } from '@atoll/model';
 import { Datastore, EtcdDatastore, Transaction } from '@atoll/store';
 import { startEtcdCluster } from '../etcd/launcher';
-import { finishMachineFacts, machineFacts } from './machine';
+import { finishMachineFacts, machineFacts, unsetExtraCaCerts } from './machine';
+import { BENCH_DIR } from './results';
 import { median, percentile, round, runConcurrent } from './stats';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 100);
@@ -113,6 +114,7 @@ async function cleanup(store: EtcdDatastore) {
 }
 
 async function main() {
+  unsetExtraCaCerts();
   const facts = await machineFacts();
   const external = process.env.ATOLL_TEST_ETCD_ENDPOINTS;
   const cluster = external ? undefined : await startEtcdCluster();
@@ -149,9 +151,10 @@ async function main() {
       raw: { engineRuns, casRuns },
     };
     result.ratioAllocationsToCas = round(result.engine.allocationsPerSec / result.baselineSingleKeyCas.casPerSec, 2);
-    const outDir = path.resolve(__dirname, '../../.bench');
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'engine.json'), JSON.stringify(result, null, 2) + '\n');
+    // BENCH_DIR is under the repository (run-ts.js runs a bundle from a temporary directory,
+    // so a path relative to __dirname would land outside it)
+    fs.mkdirSync(BENCH_DIR, { recursive: true });
+    fs.writeFileSync(path.join(BENCH_DIR, 'engine.json'), JSON.stringify(result, null, 2) + '\n');
     const { raw: _raw, ...summary } = result;
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } finally {

@@ -17,14 +17,14 @@ export async function startEtcd(teardown: Teardown, extraArgs: string[] = []): P
 }
 
 export interface Allocator {
-  process: RestartedAllocator;
+  process: AllocatorUnderTest;
   client: AllocatorClients;
   /** The command line before the flags: the binary, or `node --cpu-prof … binary`. */
   launcher: readonly string[];
 }
 
-/** The allocator process as the benchmarks start it (tools/src/processes.ts waits only for SERVING). */
-export type RestartedAllocator = ManagedProcess & { address: string; metricsUrl: string; args: readonly string[] };
+/** The allocator process as the benchmarks start it (and restart it): ready means /readyz, not only SERVING. */
+export type AllocatorUnderTest = ManagedProcess & { address: string; metricsUrl: string; args: readonly string[] };
 
 /**
  * With BENCH_CPU_PROF_DIR set, the allocator runs under `node --cpu-prof` and writes a
