@@ -41,6 +41,9 @@ function promisify<C extends Client>(client: C, methods: readonly string[], defa
   return out as PromiseClient<C>;
 }
 
+/** Largest answer a client accepts from the allocator. */
+export const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
+
 export interface AllocatorClientOptions {
   /** Channel credentials; insecure (loopback, tests) when omitted. */
   credentials?: ChannelCredentials;
@@ -64,9 +67,12 @@ function unaryMethodsOf(definition: Record<string, { requestStream: boolean; res
 export function connectAllocator(address: string, opts: AllocatorClientOptions = {}): AllocatorClients {
   const creds = opts.credentials ?? credentials.createInsecure();
   const timeout = opts.defaultTimeoutMs ?? 10_000;
-  const ipam = new IpamClient(address, creds);
-  const resources = new ResourcesClient(address, creds);
-  const health = new HealthClient(address, creds);
+  // Large clusters answer ListAllocations/Check with tens of MiB; grpc-js's 4 MiB default
+  // receive limit would make `atollctl ipam check` fail at scale.
+  const channel = { 'grpc.max_receive_message_length': MAX_RESPONSE_BYTES };
+  const ipam = new IpamClient(address, creds, channel);
+  const resources = new ResourcesClient(address, creds, channel);
+  const health = new HealthClient(address, creds, channel);
   return {
     ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
