@@ -29,11 +29,6 @@ export class HostQueue<Req, Res> {
     });
   }
 
-  /** Number of hosts with work queued or running (for metrics and tests). */
-  get activeHosts(): number {
-    return this.running.size;
-  }
-
   private async drain(host: string): Promise<void> {
     this.running.add(host);
     try {

@@ -1,4 +1,3 @@
-import { formatCidr } from '@atoll/ipmath';
 import type { AllocationBlock, IpamHandle } from '@atoll/model';
 import { assignFromBlock, assignOrdinal, freeCooledDown, ordinalAddress, ReleaseTiming } from '../block';
 import { blockChange, Change, handleChange, type BlockRecord, type HandleRecord } from '../io';
@@ -103,8 +102,4 @@ export class WorkingSet {
     }
     return out;
   }
-}
-
-export function cidrTextOf(block: AllocationBlock): string {
-  return formatCidr(block.cidr);
 }

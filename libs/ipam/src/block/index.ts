@@ -5,7 +5,6 @@ export {
   allocatedOrdinals,
   attributeOf,
   freeOrdinals,
-  isCoolingDown,
   isEmpty,
   ordinalAddress,
   ordinalsOfHandle,

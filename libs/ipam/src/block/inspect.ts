@@ -9,11 +9,6 @@ export function attributeOf(block: AllocationBlock, ordinal: number): Allocation
   return idx === null || idx === undefined ? undefined : block.attributes[idx];
 }
 
-/** True for an ordinal that was released and is still cooling down. */
-export function isCoolingDown(block: AllocationBlock, ordinal: number): boolean {
-  return attributeOf(block, ordinal)?.releasedAt !== undefined;
-}
-
 /** Ordinals held by a live allocation (not free, not cooling down). */
 export function allocatedOrdinals(block: AllocationBlock): number[] {
   const out: number[] = [];

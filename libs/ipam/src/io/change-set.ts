@@ -65,10 +65,6 @@ export function configChange(read: Readable, next: IpamConfig): Change {
   return { key: ipamConfigKey(), expect: expectOf(read), next: encodeIpamConfig(next) };
 }
 
-/** The block written by blockChange, as it is now stored (for callers that keep using it). */
-export function writtenBlock(read: Kv<AllocationBlock> | undefined, next: AllocationBlock): AllocationBlock {
-  return read === undefined ? next : withNextSequence(next);
-}
 
 function toTransaction(changes: readonly Change[]): { preconditions: Precondition[]; mutations: Mutation[] } {
   const preconditions: Precondition[] = changes.map((c) =>
