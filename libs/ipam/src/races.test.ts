@@ -109,12 +109,46 @@ describeWithStores('racing writers', (env) => {
     await env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'warm', hostname: 'host-a' });
     const intercepted = new InterceptingDatastore(env().ds);
     const engine = new IpamEngine({ datastore: intercepted });
-    intercepted.failNextCommits(1, 'before-apply');
+    intercepted.failNextCommits(2, 'before-apply'); // the commit and its replay
     await expect(engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'never', hostname: 'host-a' })).rejects.toMatchObject({
       code: 'unavailable',
       retryable: true,
     });
     await expect(env().engine.ipsByHandle('never')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('settles an unknown outcome by replaying the transaction, after which the first attempt can never land', async () => {
+    await putNode(env().ds, 'host-a');
+    await putPool(env().ds, 'p', { cidr: '10.0.0.0/26' });
+    await env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'warm', hostname: 'host-a' });
+    const intercepted = new InterceptingDatastore(env().ds);
+    const engine = new IpamEngine({ datastore: intercepted });
+    // The first attempt is held back (etcd timed out, the proposal still queued) and
+    // reported unavailable; it is delivered after the operation has answered.
+    let held: Parameters<typeof intercepted.commit>[0] | undefined;
+    intercepted.beforeNextCommit(async (txn) => {
+      held = txn;
+    });
+    intercepted.failNextCommits(1, 'before-apply');
+    const r = await engine.assignIP({ ip: '10.0.0.7', handleId: 'static', hostname: 'host-a', attributes: {} });
+    expect(r).toBe('10.0.0.7');
+    expect(intercepted.commitCalls).toBe(2);
+    await expect(env().ds.commit(held!)).rejects.toMatchObject({ code: 'conflict' });
+    expect(await env().engine.ipsByHandle('static')).toEqual(['10.0.0.7']);
+    await env().engine.releaseByHandle('static');
+    await expect(env().ds.commit(held!)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(env().engine.ipsByHandle('static')).rejects.toMatchObject({ code: 'not-found' });
+    expect((await env().engine.check()).problems).toBe(0);
+  });
+
+  it('answers a repeated AssignIP of the same handle with its address instead of "already assigned"', async () => {
+    await putNode(env().ds, 'host-a');
+    await putPool(env().ds, 'p', { cidr: '10.0.0.0/26' });
+    await env().engine.assignIP({ ip: '10.0.0.9', handleId: 'pod-x', hostname: 'host-a', attributes: {} });
+    await expect(env().engine.assignIP({ ip: '10.0.0.9', handleId: 'pod-x', hostname: 'host-a', attributes: {} })).resolves.toBe('10.0.0.9');
+    await expect(env().engine.assignIP({ ip: '10.0.0.9', handleId: 'pod-y', hostname: 'host-a', attributes: {} })).rejects.toMatchObject({ code: 'already-assigned' });
+    expect(await env().engine.ipsByHandle('pod-x')).toEqual(['10.0.0.9']);
+    expect((await env().engine.check()).problems).toBe(0);
   });
 
   it('keeps a block and its handle in agreement when a release and an allocation race on one block', async () => {

@@ -1,5 +1,5 @@
 import { blockCidrFor, cidrContains, formatCidr, formatIp, IpParseError, ordinalOf, parseIp } from '@atoll/ipmath';
-import { affinityString } from '@atoll/model';
+import { affinityString, type AllocationBlock } from '@atoll/model';
 import { Datastore } from '@atoll/store';
 import { claimBlock } from '../affinity/claim';
 import { IpamError, Messages } from '../errors';
@@ -56,10 +56,20 @@ export async function assignSpecificIp(
     ws.addBlock(block);
     ws.addHandles([req.handleId], handles);
     const ordinal = ordinalOf(blockCidr, ip);
+    // Already ours: an earlier attempt of this same request landed although its answer was
+    // lost (etcd losing its leader). Handles name one container, so this is a repeat, not a
+    // second claim; Calico reports "already assigned" here and the pod fails for nothing.
+    if (heldBy(block.value, ordinal) === req.handleId) return;
     if (!ws.assignSpecific(cidrText, ordinal, { handleId: req.handleId, attributes: req.attributes })) {
       throw new IpamError('already-assigned', Messages.alreadyAssigned(text));
     }
     await commitChanges(deps.ds, ws.changes());
   }, deps.retry);
   return text;
+}
+
+/** The handle holding `ordinal`, if it is allocated. */
+function heldBy(block: AllocationBlock, ordinal: number): string | undefined {
+  const index = block.allocations[ordinal];
+  return index === null || index === undefined ? undefined : block.attributes[index]?.handleId;
 }

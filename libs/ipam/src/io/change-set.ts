@@ -93,27 +93,50 @@ function writes(changes: readonly Change[]): boolean {
   return changes.some((c) => c.next !== undefined);
 }
 
+/** Pause before replaying a transaction whose outcome was unknown: long enough for an etcd election to settle a little. */
+const REPLAY_DELAY_MS = 300;
+
 /**
- * Commits the changes in one transaction and resolves to its revision. When the store
- * reports a conflict or cannot say whether the commit applied, the keys are re-read: if
- * they already hold exactly our values, our own commit went through (etcd's client may
- * resend a transaction that had committed and then report its compare as failed).
+ * Commits the changes in one transaction and resolves to its revision.
+ *
+ * When the store reports a conflict, the keys it returns are compared with ours: if they
+ * already hold exactly our values, our own commit went through (etcd's client may resend a
+ * transaction that had committed and then report its compare as failed).
+ *
+ * When the store cannot say whether the commit applied (a timeout while etcd loses its
+ * leader), the outcome is settled by replaying the identical transaction once. Replaying
+ * is safe because the preconditions are the same: if the first attempt landed (now, or
+ * later from etcd's queue), the replay's compares fail and the values recognise it as
+ * ours; if the replay lands first, the first attempt can never land afterwards, because
+ * the revisions it compares against are gone. Without the replay, a caller told
+ * "unavailable" would delete the pod and its (empty) handle while the first attempt was
+ * still on its way, and the address would leak. This is not a retry of the operation —
+ * the outcome is the same transaction's either way — so it does not go through the
+ * conflict-only retry helper.
  */
 export async function commitChanges(ds: Datastore, changes: readonly Change[]): Promise<bigint> {
   if (!writes(changes)) return 0n;
   const txn = toTransaction(changes);
   try {
+    return await commitOnce(ds, txn, changes);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw translateStoreError(err);
+    await new Promise((resolve) => setTimeout(resolve, REPLAY_DELAY_MS));
+    try {
+      return await commitOnce(ds, txn, changes);
+    } catch (replayErr) {
+      throw translateStoreError(replayErr);
+    }
+  }
+}
+
+/** One commit; a failed compare against our own values counts as applied. */
+async function commitOnce(ds: Datastore, txn: { preconditions: Precondition[]; mutations: Mutation[] }, changes: readonly Change[]): Promise<bigint> {
+  try {
     return (await ds.commit(txn)).revision;
   } catch (err) {
-    if (err instanceof StoreConflictError) {
-      if (alreadyApplied(changes, err.current)) return maxRevision(err.current);
-      throw err;
-    }
-    if (err instanceof StoreUnavailableError) {
-      const current = await ds.getMany(changes.map((c) => c.key)).catch(() => undefined);
-      if (current && alreadyApplied(changes, current)) return maxRevision(current);
-    }
-    throw translateStoreError(err);
+    if (err instanceof StoreConflictError && alreadyApplied(changes, err.current)) return maxRevision(err.current);
+    throw err;
   }
 }
 
