@@ -59,7 +59,11 @@ export interface AllocatorProcess extends ManagedProcess {
   readonly args: readonly string[];
 }
 
-/** Starts dist/bin/atoll-allocator on free loopback ports and waits until it serves. */
+/**
+ * Starts dist/bin/atoll-allocator on free loopback ports and waits until it serves gRPC and
+ * its /readyz answers 200 — its resource cache has loaded from etcd, so a test's first
+ * request never meets "not read its pools yet".
+ */
 export async function startAllocatorProcess(opts: {
   etcdEndpoints: readonly string[];
   namespace?: string;
@@ -68,6 +72,8 @@ export async function startAllocatorProcess(opts: {
   metricsPort?: number;
   /** For the readiness check of an allocator started with TLS flags (in extraArgs). */
   credentials?: ChannelCredentials;
+  /** false: wait for gRPC only, for an allocator that is meant to stay not ready (etcd unreachable). Default true. */
+  waitForReady?: boolean;
 }): Promise<AllocatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freePort());
   const metricsPort = opts.metricsPort ?? (await freePort());
@@ -81,23 +87,37 @@ export async function startAllocatorProcess(opts: {
   ];
   const proc = startProcess(binPath('atoll-allocator'), args);
   const address = `127.0.0.1:${grpcPort}`;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   const client = connectAllocator(address, { defaultTimeoutMs: 500, ...(opts.credentials && { credentials: opts.credentials }) });
+  const serving = () => client.health.check({ service: '' }).then((r) => r.status === 'SERVING', () => false);
+  // /readyz turns 200 once the resource cache has loaded (SERVING comes earlier).
+  const ready = async () => (await serving()) && (opts.waitForReady === false || (await answersReady(metricsUrl)));
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (proc.child.exitCode !== null) throw new Error(`atoll-allocator exited with ${proc.child.exitCode}: ${proc.output()}`);
-      const ok = await client.health.check({ service: '' }).then((r) => r.status === 'SERVING', () => false);
-      if (ok) break;
+      if (await ready()) break;
       if (Date.now() > deadline) {
         await proc.stop('SIGKILL');
-        throw new Error(`atoll-allocator did not become healthy: ${proc.output()}`);
+        throw new Error(`atoll-allocator did not become ${opts.waitForReady === false ? 'healthy' : 'ready'}: ${proc.output()}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
     client.close();
   }
-  return { ...proc, address, metricsUrl: `http://127.0.0.1:${metricsPort}`, args };
+  return { ...proc, address, metricsUrl, args };
+}
+
+/** True when GET <url>/readyz answers 200 within half a second. */
+async function answersReady(baseUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(500) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
 }
 
 /** A fresh etcd key prefix for one test's allocator(s). */

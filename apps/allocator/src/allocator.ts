@@ -29,18 +29,18 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
     log.warn({ reason: (err as Error).message, retryInMs: delayMs }, 'cannot read pools from etcd yet'),
   );
   const engine = new IpamEngine({ datastore, resources: view });
-  const repo = new ResourceRepository({ datastore, engine });
+  // A resource write returns once this replica's cache shows it, so the client's next
+  // request here sees it: the wait is for the watch event of that very write, not a re-read.
+  const repo = new ResourceRepository({ datastore, engine, whenWritten: (key, revision) => view.waitForWrite(key, revision) });
   const metrics = createMetrics();
   const health = new HealthService();
 
-  // After a resource write, re-read the cache so the next request through this replica sees it.
-  const afterWrite = () => view.refresh();
-
-  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  // Channelz (grpc-js's live call statistics, on by default) costs CPU on every call and nothing reads it.
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
   // Authorization wraps both handler tables (authz/policy.ts has the table).
   const authz = { mtls: security.mtls, owners: engineOwners(engine), log, onRefused: (method: string, code: string) => metrics.rpcErrors.inc({ method, code }) };
   server.addService(IpamService, authorizeService('Ipam', IpamService, ipamHandlers(engine, log, metrics), authz));
-  server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo, afterWrite), authz));
+  server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const { host, port } = hostPort('listen', config.listen);
   const grpcPort = await new Promise<number>((resolve, reject) =>

@@ -3,7 +3,8 @@ import { IpamError, type ResourceRepository } from '@atoll/ipam';
 import { parseJsonLossless, stringifyJsonLossless } from '@atoll/model';
 
 // The Resources gRPC service: resources travel as their JSON text; the repository owns
-// validation, defaults and storage.
+// validation, defaults and storage, and returns from a write only once this replica's
+// resource cache shows it (see ResourceRepositoryOptions.whenWritten).
 
 function parseResource(json: string): unknown {
   try {
@@ -13,25 +14,13 @@ function parseResource(json: string): unknown {
   }
 }
 
-export function resourcesHandlers(repo: ResourceRepository, afterWrite: () => Promise<void>): ResourcesServer {
+export function resourcesHandlers(repo: ResourceRepository): ResourcesServer {
   const handlers: AsyncHandlers<ResourcesServer> = {
-    apply: async (req) => {
-      const stored = await repo.apply(parseResource(req.resourceJson));
-      await afterWrite();
-      return { resourceJson: stringifyJsonLossless(stored) };
-    },
-    create: async (req) => {
-      const stored = await repo.create(parseResource(req.resourceJson));
-      await afterWrite();
-      return { resourceJson: stringifyJsonLossless(stored) };
-    },
+    apply: async (req) => ({ resourceJson: stringifyJsonLossless(await repo.apply(parseResource(req.resourceJson))) }),
+    create: async (req) => ({ resourceJson: stringifyJsonLossless(await repo.create(parseResource(req.resourceJson))) }),
     get: async (req) => ({ resourceJson: stringifyJsonLossless(await repo.get(req.kind, req.name)) }),
     list: async (req) => ({ resourceJson: (await repo.list(req.kind)).map((r) => stringifyJsonLossless(r)) }),
-    delete: async (req) => {
-      const deleted = await repo.delete(req.kind, req.name);
-      await afterWrite();
-      return { resourceJson: stringifyJsonLossless(deleted) };
-    },
+    delete: async (req) => ({ resourceJson: stringifyJsonLossless(await repo.delete(req.kind, req.name)) }),
   };
   return unaryHandlers<ResourcesServer>(handlers);
 }

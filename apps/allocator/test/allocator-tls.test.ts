@@ -186,7 +186,7 @@ describe('the allocator with etcd over TLS', () => {
   });
 
   it('cannot reach etcd without the client certificate: stays up, not ready, and says why', async () => {
-    const p = await startAllocatorProcess({ etcdEndpoints: etcd.endpoints, extraArgs: ['--etcd-ca-file', pki.ca.cert] });
+    const p = await startAllocatorProcess({ etcdEndpoints: etcd.endpoints, extraArgs: ['--etcd-ca-file', pki.ca.cert], waitForReady: false });
     const c = connectAllocator(p.address);
     try {
       expect((await fetch(`${p.metricsUrl}/readyz`)).status).toBe(503);

@@ -24,6 +24,7 @@ export { validateIpamConfig } from './config';
 export { DEFAULT_MAX_BLOCKS_PER_HOST, effectiveBlockLimit } from './assign/auto-assign';
 export type { CheckReport } from './check';
 export { WatchedResourceView } from './watched-resource-view';
+export type { WatchedResourceViewOptions } from './watched-resource-view';
 export { autoAssignAllOrNothing, partialFulfillmentError } from './all-or-nothing';
 export type { Allocation, AllocationFilter } from './allocations';
 export { ResourceRepository, type ResourceRepositoryOptions } from './resources';

@@ -1,4 +1,4 @@
-import { DEFAULT_IPAM_CONFIG } from '@atoll/model';
+import { DEFAULT_IPAM_CONFIG, ipamConfigKey, resourceKey } from '@atoll/model';
 import { IpamEngine } from './engine';
 import { describeWithStores, putNode, putPool, putReservation, deletePool, WORKLOAD } from './testing/fixtures';
 import { WatchedResourceView } from './watched-resource-view';
@@ -10,9 +10,13 @@ describeWithStores('the watch-fed resource view', (env) => {
     view = undefined;
   });
 
+  /** Waits until the view has every change made so far: a marker written last on each watched prefix. */
   const settle = async () => {
-    const { revision } = await env().ds.list('/nothing-here/');
-    await view!.waitForRevision(revision);
+    const marker = resourceKey('nodes', 'settle-marker');
+    const { revision } = await env().ds.commit({ preconditions: [], mutations: [{ op: 'put', key: marker, value: JSON.stringify({ metadata: { name: 'settle-marker' } }) }] });
+    await view!.waitForWrite(marker, revision);
+    const config = await env().ds.get(ipamConfigKey());
+    if (config) await view!.waitForWrite(config.key, config.revision);
   };
 
   it('sees pools, reservations, nodes and config written before and after it started', async () => {

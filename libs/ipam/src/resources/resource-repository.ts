@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   applyDefaults,
+  ipamConfigKey,
   IPPool,
   IPAM_CONFIGURATION_NAME,
   isResourceKind,
@@ -10,7 +11,7 @@ import {
   ValidationError,
 } from '@atoll/model';
 import { Datastore, StoreConflictError } from '@atoll/store';
-import { commitChanges } from '../io';
+import { commitChanges, io } from '../io';
 import type { Ipam } from '../ipam';
 import { DEFAULT_RETRY_POLICY, retryOnConflict, RetryPolicy } from '../retry';
 import { IpamConfigurationResources } from './ipam-configuration';
@@ -38,7 +39,18 @@ export interface ResourceRepositoryOptions {
   readonly now?: () => Date;
   /** Pause between disabling a pool and releasing its affinities, for in-flight allocations (Calico: 500 ms). */
   readonly poolDeleteGraceMs?: number;
+  /**
+   * Awaited after every write, before the call returns, with the key written and the
+   * revision that holds the write (for a delete: the delete's; undefined when a delete was
+   * recognised as applied after its answer was lost, which leaves its revision unknown).
+   * The allocator waits here until its watch-fed resource view shows the write, so that
+   * the client's next request to the same replica sees it (read-your-writes). Default:
+   * nothing to wait for.
+   */
+  readonly whenWritten?: WhenWritten;
 }
+
+export type WhenWritten = (key: string, revision: bigint | undefined) => Promise<void>;
 
 const DEFAULT_POOL_DELETE_GRACE_MS = 500;
 
@@ -64,6 +76,7 @@ export class ResourceRepository {
   private readonly poolDeleteGraceMs: number;
   private readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY;
   private readonly ipamConfiguration: IpamConfigurationResources;
+  private readonly whenWritten: WhenWritten;
 
   constructor(opts: ResourceRepositoryOptions) {
     const grace = opts.poolDeleteGraceMs ?? DEFAULT_POOL_DELETE_GRACE_MS;
@@ -74,6 +87,7 @@ export class ResourceRepository {
     this.engine = opts.engine;
     this.now = opts.now ?? (() => new Date());
     this.poolDeleteGraceMs = grace;
+    this.whenWritten = opts.whenWritten ?? (async () => undefined);
     this.ipamConfiguration = new IpamConfigurationResources(opts.datastore, opts.engine);
   }
 
@@ -87,8 +101,9 @@ export class ResourceRepository {
   async apply(resource: unknown): Promise<Resource> {
     const valid = validated(resource);
     const expected = requestedRevision(valid);
-    if (valid.kind === 'IPAMConfiguration') return this.ipamConfiguration.apply(valid, expected);
-    return this.write(valid, expected === undefined ? { mode: 'apply' } : { mode: 'update', revision: expected });
+    if (valid.kind === 'IPAMConfiguration') return this.visible(ipamConfigKey(), await this.ipamConfiguration.apply(valid, expected));
+    const how: WriteMode = expected === undefined ? { mode: 'apply' } : { mode: 'update', revision: expected };
+    return this.visible(storedResourceKey(valid.kind, valid.metadata.name), await this.write(valid, how));
   }
 
   /** Creates; 'already-exists' when the kind and name exist. A resourceVersion is refused, as in Calico. */
@@ -106,8 +121,8 @@ export class ResourceRepository {
         ),
       ]);
     }
-    if (valid.kind === 'IPAMConfiguration') return this.ipamConfiguration.create(valid);
-    return this.write(valid, { mode: 'create' });
+    if (valid.kind === 'IPAMConfiguration') return this.visible(ipamConfigKey(), await this.ipamConfiguration.create(valid));
+    return this.visible(storedResourceKey(valid.kind, valid.metadata.name), await this.write(valid, { mode: 'create' }));
   }
 
   async get(kind: string, name: string): Promise<Resource> {
@@ -139,16 +154,34 @@ export class ResourceRepository {
     const k = knownKind(kind);
     if (k === 'IPAMConfiguration') {
       if (name !== IPAM_CONFIGURATION_NAME) throw notFound(k, name);
-      return this.ipamConfiguration.reset();
+      const before = await this.ipamConfiguration.reset();
+      // The reset returns what was in effect before, not the revision it wrote; the record
+      // (written, or already default) is what the view must show now.
+      const now = await io(() => this.ds.get(ipamConfigKey()));
+      if (now) await this.whenWritten(now.key, now.revision);
+      return before;
     }
     checkResourceName(k, name);
     if (k === 'IPPool') return this.deletePool(name);
-    return retryOnConflict(async () => {
+    const { deleted, key, revision } = await retryOnConflict(async () => {
       const stored = await readStoredResource(this.ds, k, name);
       if (!stored) throw notFound(k, name);
-      await commitChanges(this.ds, [{ key: stored.key, expect: stored.revision, next: null }]);
-      return withResourceVersion(stored.resource, stored.revision);
+      const revision = await deleteStored(this.ds, stored);
+      return { deleted: withResourceVersion(stored.resource, stored.revision), key: stored.key, revision };
     }, this.retry);
+    await this.whenWritten(key, revision);
+    return deleted;
+  }
+
+  /**
+   * Waits until what a write returned is visible: its resourceVersion is the revision of
+   * the write (or, for an apply that changed nothing, of the stored version). Without one
+   * nothing is stored (the IPAM config at its defaults), so there is nothing to wait for.
+   */
+  private async visible<R extends Resource>(key: string, stored: R): Promise<R> {
+    const version = stored.metadata.resourceVersion;
+    if (version !== undefined && version !== '') await this.whenWritten(key, BigInt(version));
+    return stored;
   }
 
   private async write(resource: StoredKindResource, how: WriteMode): Promise<Resource> {
@@ -208,22 +241,37 @@ export class ResourceRepository {
     const disabled = await retryOnConflict(async () => {
       const stored = await readStoredResource<IPPool>(this.ds, 'IPPool', name);
       if (!stored) throw notFound('IPPool', name);
-      if (stored.resource.spec?.disabled === true) return stored.resource;
+      if (stored.resource.spec?.disabled === true) return withResourceVersion(stored.resource, stored.revision);
       const value: IPPool = { ...stored.resource, spec: { ...stored.resource.spec, disabled: true } };
       return this.put(stored.key, stored.revision, value);
     }, this.retry);
+    // Seen disabled before the grace period starts, so that no allocation through this
+    // replica picks the pool after it.
+    await this.visible(storedResourceKey('IPPool', name), disabled);
 
     if (this.poolDeleteGraceMs > 0) await sleep(this.poolDeleteGraceMs);
     await this.engine.releasePoolAffinities(disabled.spec.cidr);
 
-    return retryOnConflict(async () => {
+    const { deleted, key, revision } = await retryOnConflict(async () => {
       const stored = await readStoredResource<IPPool>(this.ds, 'IPPool', name);
       if (!stored) throw notFound('IPPool', name);
       if (stored.resource.spec?.disabled !== true) throw updateConflict('IPPool', name);
-      await commitChanges(this.ds, [{ key: stored.key, expect: stored.revision, next: null }]);
-      return withResourceVersion(stored.resource, stored.revision);
+      const revision = await deleteStored(this.ds, stored);
+      return { deleted: withResourceVersion(stored.resource, stored.revision), key: stored.key, revision };
     }, this.retry);
+    await this.whenWritten(key, revision);
+    return deleted;
   }
+}
+
+/**
+ * Deletes comparing the revision read. Resolves to the delete's revision, or undefined when
+ * the delete was recognised as ours after a lost answer: the key is gone then, and a gone
+ * key has no revision to tell it by.
+ */
+async function deleteStored(ds: Datastore, stored: StoredResource): Promise<bigint | undefined> {
+  const revision = await commitChanges(ds, [{ key: stored.key, expect: stored.revision, next: null }]);
+  return revision > 0n ? revision : undefined;
 }
 
 /** The input checked as a whole (every problem reported), null fields dropped. */
