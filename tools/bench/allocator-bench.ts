@@ -1,6 +1,7 @@
 // Allocator throughput over gRPC: H nodes × C concurrent pods call AutoAssign, then
-// ReleaseByHandle, exactly as node agents do, on the allocator process against a private
-// etcd. Baseline in the same run on the same etcd: the raw single-key compare-and-swap
+// ReleaseByHandle, exactly as node agents do (one channel per node, calls coalesced into
+// batch calls while one is in flight), on the allocator process against a private etcd;
+// and once more with one gRPC call per request, to show what the coalescing buys. Baseline in the same run on the same etcd: the raw single-key compare-and-swap
 // rate at the same concurrency (as engine-bench.ts measures it). etcd transactions are
 // counted by etcd itself (/metrics: raft proposals committed, revision, Txn requests).
 // Run: npm run bench:allocator
@@ -10,7 +11,7 @@
 // assign+release cycles at concurrency 1: the unloaded latency), BENCH_RELEASE (0: no
 // ReleaseByHandle phase, to profile AutoAssign alone with BENCH_CPU_PROF_DIR).
 import { randomUUID } from 'node:crypto';
-import type { AllocatorClients } from '@atoll/api';
+import { coalesceIpamCalls, connectAllocator, type AllocatorClients, type CoalescedIpamCalls } from '@atoll/api';
 import { EtcdDatastore } from '@atoll/store';
 import { emptyAndClose } from './counting-datastore';
 import { machineFacts, processCpuSeconds, unsetExtraCaCerts } from './machine';
@@ -67,15 +68,46 @@ async function casTrial(endpoints: string[], clientUrl: string) {
   return { casPerSec: (TOTAL / wallMs) * 1000, p50: median(latencies), p99: summarize(latencies).p99Ms, etcdPerCas: work };
 }
 
-async function allocatorTrial(allocator: Allocator, etcdPid: number, clientUrl: string, trial: number) {
+/** The two calls a node agent makes, for one host. */
+type NodeCalls = Pick<CoalescedIpamCalls, 'autoAssign' | 'releaseByHandle'>;
+
+/**
+ * How the calls reach the allocator:
+ * - 'coalesced': as atoll-node-agent sends them — one channel per node, and a node's
+ *   requests that queue up while its previous call is in flight travel as one batch call;
+ * - 'per-call': one gRPC call per request over one shared channel (the agent before batching).
+ */
+type Variant = 'coalesced' | 'per-call';
+
+function nodeCalls(allocator: Allocator, variant: Variant) {
+  /** gRPC calls sent, batch calls counting once. */
+  const wire = { assign: 0, release: 0 };
+  const counted = (ipam: AllocatorClients['ipam']): AllocatorClients['ipam'] => ({
+    ...ipam,
+    autoAssign: (r, o) => (wire.assign++, ipam.autoAssign(r, o)),
+    autoAssignBatch: (r, o) => (wire.assign++, ipam.autoAssignBatch(r, o)),
+    releaseByHandle: (r, o) => (wire.release++, ipam.releaseByHandle(r, o)),
+    releaseByHandleBatch: (r, o) => (wire.release++, ipam.releaseByHandleBatch(r, o)),
+  });
+  if (variant === 'per-call') {
+    const shared = counted(allocator.client.ipam);
+    return { wire, callsFor: (_h: number): NodeCalls => shared, close: () => undefined };
+  }
+  const channels = Array.from({ length: HOSTS }, () => connectAllocator(allocator.process.address, { defaultTimeoutMs: 60_000 }));
+  const calls = channels.map((c) => coalesceIpamCalls(counted(c.ipam), 60_000));
+  return { wire, callsFor: (h: number): NodeCalls => calls[h]!, close: () => channels.forEach((c) => c.close()) };
+}
+
+async function allocatorTrial(allocator: Allocator, etcdPid: number, clientUrl: string, trial: number, variant: Variant) {
   const client: AllocatorClients = allocator.client;
-  const handle = (w: number, r: number) => `k8s-pod-network.t${trial}-w${w}-r${r}`;
+  const { wire, callsFor, close } = nodeCalls(allocator, variant);
+  const handle = (w: number, r: number) => `k8s-pod-network.${variant}-t${trial}-w${w}-r${r}`;
   const cpu0 = { allocator: processCpuSeconds(allocator.process.pid), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage() };
   const m0 = await scrape(`${allocator.process.metricsUrl}/metrics`);
   const c0 = await etcdCounters(clientUrl);
   const assignFailures = noFailures();
   const assign = await phase(async (w, r) => {
-    const res = await retryTransient(assignFailures, () => client.ipam.autoAssign(podAutoAssign(host(w % HOSTS), handle(w, r), `pod-t${trial}-${w}-${r}`)));
+    const res = await retryTransient(assignFailures, () => callsFor(w % HOSTS).autoAssign(podAutoAssign(host(w % HOSTS), handle(w, r), `pod-${variant}-t${trial}-${w}-${r}`)));
     if (res.ipv4?.ips.length !== 1) throw new Error(`AutoAssign ${handle(w, r)} got ${JSON.stringify(res.ipv4)}`);
   });
   const c1 = await etcdCounters(clientUrl);
@@ -86,7 +118,7 @@ async function allocatorTrial(allocator: Allocator, etcdPid: number, clientUrl: 
     const released = await retryTransient(releaseFailures, async () => {
       attempts++;
       // a retried release whose first attempt went through finds nothing left: that is success
-      return client.ipam.releaseByHandle({ handleId: handle(w, r) }).then(
+      return callsFor(w % HOSTS).releaseByHandle({ handleId: handle(w, r) }).then(
         (res) => res.released.length,
         (err: unknown) => {
           if (attempts > 1 && (err as { code?: string }).code === 'not-found') return 1;
@@ -97,6 +129,7 @@ async function allocatorTrial(allocator: Allocator, etcdPid: number, clientUrl: 
     if (released < 1) throw new Error(`ReleaseByHandle ${handle(w, r)} released nothing`);
   });
   const c2 = await etcdCounters(clientUrl);
+  close();
   const m1 = await scrape(`${allocator.process.metricsUrl}/metrics`);
   const check = await client.ipam.check({});
   if (check.problems !== 0) throw new Error(`ipam check found ${check.problems} problems after trial ${trial}`);
@@ -112,6 +145,9 @@ async function allocatorTrial(allocator: Allocator, etcdPid: number, clientUrl: 
     etcdPerRelease: etcdWork(c1, c2, TOTAL),
     serverMeanAutoAssignMs: histogramMeanMs(m0, m1, 'atoll_allocator_rpc_duration_seconds', { method: 'autoAssign' }),
     serverMeanReleaseByHandleMs: histogramMeanMs(m0, m1, 'atoll_allocator_rpc_duration_seconds', { method: 'releaseByHandle' }),
+    /** gRPC calls on the wire per request (1 without batching). */
+    wireCallsPerAllocation: round(wire.assign / TOTAL, 3),
+    wireCallsPerRelease: round(wire.release / TOTAL, 3),
     assignFailures,
     releaseFailures,
     /** Cores busy during the assign phase, per process (1.0 = one core all the time). */
@@ -145,12 +181,15 @@ runBenchmark(async (teardown) => {
   await new Promise((r) => setTimeout(r, 1000));
   const idleWork = etcdWork(idle0, await etcdCounters(clientUrl));
 
+  type TrialResult = Awaited<ReturnType<typeof allocatorTrial>>;
   const casRuns = [];
-  const grpcRuns = [];
+  const grpcRuns: TrialResult[] = [];
+  const perCallRuns: TrialResult[] = [];
   for (let t = 0; t < TRIALS; t++) {
-    progress(`trial ${t + 1}/${TRIALS}: single-key CAS baseline, then ${TOTAL} AutoAssign + ${TOTAL} ReleaseByHandle at ${WORKERS} in flight`);
+    progress(`trial ${t + 1}/${TRIALS}: single-key CAS baseline, then ${TOTAL} AutoAssign + ${TOTAL} ReleaseByHandle at ${WORKERS} in flight, coalesced as agents send them and one call per request`);
     casRuns.push(await casTrial(etcd.endpoints, clientUrl));
-    grpcRuns.push(await allocatorTrial(allocator, etcdPid, clientUrl, t));
+    grpcRuns.push(await allocatorTrial(allocator, etcdPid, clientUrl, t, 'coalesced'));
+    perCallRuns.push(await allocatorTrial(allocator, etcdPid, clientUrl, t, 'per-call'));
   }
 
   progress(`unloaded latency: ${SEQUENTIAL} AutoAssign + ReleaseByHandle one at a time`);
@@ -174,32 +213,36 @@ runBenchmark(async (teardown) => {
     txnRequests: pick(runs, (w) => w.txnRequests),
     rangeRequests: pick(runs, (w) => w.rangeRequests),
   });
-  const overGrpc = {
-    allocationsPerSec: round(pick(grpcRuns, (r) => r.allocationsPerSec)),
-    autoAssignP50Ms: round(pick(grpcRuns, (r) => r.assignP50), 2),
-    autoAssignP99Ms: round(pick(grpcRuns, (r) => r.assignP99), 2),
-    releasesPerSec: round(pick(grpcRuns, (r) => r.releasesPerSec)),
-    releaseByHandleP50Ms: round(pick(grpcRuns, (r) => r.releaseP50), 2),
-    releaseByHandleP99Ms: round(pick(grpcRuns, (r) => r.releaseP99), 2),
-    etcdPerAllocation: pickWork(grpcRuns.map((r) => r.etcdPerAllocation)),
-    etcdPerRelease: pickWork(grpcRuns.map((r) => r.etcdPerRelease)),
-    allocatorServerMeanAutoAssignMs: round(pick(grpcRuns, (r) => r.serverMeanAutoAssignMs), 2),
-    allocatorServerMeanReleaseByHandleMs: round(pick(grpcRuns, (r) => r.serverMeanReleaseByHandleMs), 2),
+  const summary = (runs: TrialResult[]) => ({
+    allocationsPerSec: round(pick(runs, (r) => r.allocationsPerSec)),
+    autoAssignP50Ms: round(pick(runs, (r) => r.assignP50), 2),
+    autoAssignP99Ms: round(pick(runs, (r) => r.assignP99), 2),
+    releasesPerSec: round(pick(runs, (r) => r.releasesPerSec)),
+    releaseByHandleP50Ms: round(pick(runs, (r) => r.releaseP50), 2),
+    releaseByHandleP99Ms: round(pick(runs, (r) => r.releaseP99), 2),
+    etcdPerAllocation: pickWork(runs.map((r) => r.etcdPerAllocation)),
+    etcdPerRelease: pickWork(runs.map((r) => r.etcdPerRelease)),
+    allocatorServerMeanAutoAssignMs: round(pick(runs, (r) => r.serverMeanAutoAssignMs), 2),
+    allocatorServerMeanReleaseByHandleMs: round(pick(runs, (r) => r.serverMeanReleaseByHandleMs), 2),
     transientFailuresRetried: {
-      autoAssign: grpcRuns.reduce((a, r) => a + r.assignFailures.count, 0),
-      releaseByHandle: grpcRuns.reduce((a, r) => a + r.releaseFailures.count, 0),
-      byCode: grpcRuns.flatMap((r) => [r.assignFailures, r.releaseFailures]).reduce<Record<string, number>>((acc, f) => {
+      autoAssign: runs.reduce((a, r) => a + r.assignFailures.count, 0),
+      releaseByHandle: runs.reduce((a, r) => a + r.releaseFailures.count, 0),
+      byCode: runs.flatMap((r) => [r.assignFailures, r.releaseFailures]).reduce<Record<string, number>>((acc, f) => {
         for (const [k, v] of Object.entries(f.byCode)) acc[k] = (acc[k] ?? 0) + v;
         return acc;
       }, {}),
-      firstMessage: grpcRuns.flatMap((r) => [r.assignFailures.firstMessage, r.releaseFailures.firstMessage]).find(Boolean),
+      firstMessage: runs.flatMap((r) => [r.assignFailures.firstMessage, r.releaseFailures.firstMessage]).find(Boolean),
     },
     coresBusyDuringAssign: {
-      allocator: pick(grpcRuns, (r) => r.coresBusyDuringAssign.allocator),
-      etcd: pick(grpcRuns, (r) => r.coresBusyDuringAssign.etcd),
-      benchClient: pick(grpcRuns, (r) => r.coresBusyDuringAssign.benchClient),
+      allocator: pick(runs, (r) => r.coresBusyDuringAssign.allocator),
+      etcd: pick(runs, (r) => r.coresBusyDuringAssign.etcd),
+      benchClient: pick(runs, (r) => r.coresBusyDuringAssign.benchClient),
     },
-  };
+    wireCallsPerAllocation: pick(runs, (r) => r.wireCallsPerAllocation),
+    wireCallsPerRelease: pick(runs, (r) => r.wireCallsPerRelease),
+  });
+  const overGrpc = summary(grpcRuns);
+  const overGrpcPerCall = summary(perCallRuns);
   const baseline = {
     casPerSec: round(pick(casRuns, (r) => r.casPerSec)),
     p50Ms: round(pick(casRuns, (r) => r.p50), 2),
@@ -214,19 +257,21 @@ runBenchmark(async (teardown) => {
       inFlight: WORKERS,
       allocationsPerTrial: TOTAL,
       trials: TRIALS,
-      requests: 'AutoAssign {num4: 1, allOrNothing: true, attributes node/namespace/pod/timestamp} then ReleaseByHandle, as atoll-node-agent sends them; one gRPC channel from the benchmark process; a call refused as transient (unavailable) is counted and retried after 200 ms (up to 5 attempts), its latency includes the retries',
+      requests: 'AutoAssign {num4: 1, allOrNothing: true, attributes node/namespace/pod/timestamp} then ReleaseByHandle, as atoll-node-agent sends them. overGrpc: coalesced as the agent does (one channel per node; requests that queue while the node\'s previous call is in flight go as one AutoAssignBatch/ReleaseByHandleBatch call). overGrpcOneCallPerRequest: one gRPC call per request over one shared channel. A call refused as transient (unavailable) is counted and retried after 200 ms (up to 5 attempts), its latency includes the retries',
       phases: 'all AutoAssigns (each worker 3 in turn), then all ReleaseByHandles; pool 10.0.0.0/14 blockSize 26, every node holds its block before the trial',
       etcd: 'private single member, data dir on /dev/shm; counts from etcd /metrics (writeTxns = raft proposals committed, successfulWrites = revision delta, failedCompares = the difference, txnRequests/rangeRequests = gRPC requests incl. read-only)',
       etcdIdleOver1s: idleWork,
     },
     overGrpc,
+    overGrpcOneCallPerRequest: overGrpcPerCall,
     baselineSingleKeyCas: baseline,
     ratioAllocationsToCas: ratioToCas,
+    ratioOneCallPerRequestToCas: ratio(overGrpcPerCall.allocationsPerSec, baseline.casPerSec),
     unloaded: { autoAssign: summarize(seqAssign), releaseByHandle: summarize(seqRelease) },
     targets: [
       target('allocations/s ÷ single-key CAS/s (same concurrency)', ratioToCas, '>=', 1.5, '×'),
       target(`AutoAssign p99 at ${WORKERS} in flight`, overGrpc.autoAssignP99Ms, '<', 100, 'ms'),
     ],
-    raw: { grpcRuns, casRuns },
+    raw: { grpcRuns, perCallRuns, casRuns },
   });
 });

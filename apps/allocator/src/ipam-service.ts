@@ -1,10 +1,11 @@
 import type {
   AutoAssignRequest as WireAutoAssign,
+  CallError,
   FamilyAssignment as WireFamily,
   IntendedUse as WireUse,
   IpamServer,
 } from '@atoll/api';
-import { unaryHandlers, type AsyncHandlers } from '@atoll/api';
+import { toCallError, unaryHandlers, type AsyncHandlers } from '@atoll/api';
 import { autoAssignAllOrNothing, FamilyAssignment, IntendedUse, IpamEngine, IpamError } from '@atoll/ipam';
 import type { Logger } from 'pino';
 import type { AllocatorMetrics } from './metrics';
@@ -52,7 +53,7 @@ function autoAssignRequest(req: WireAutoAssign) {
 }
 
 export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: AllocatorMetrics): IpamServer {
-  const handlers: AsyncHandlers<IpamServer> = {
+  const handlers: Omit<AsyncHandlers<IpamServer>, 'autoAssignBatch' | 'releaseByHandleBatch'> = {
     autoAssign: async (req: WireAutoAssign) => {
       const r = req.allOrNothing ? await autoAssignAllOrNothing(engine, autoAssignRequest(req)) : await engine.autoAssign(autoAssignRequest(req));
       return { ipv4: family(r.ipv4), ipv6: family(r.ipv6) };
@@ -152,7 +153,22 @@ export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: Allocator
       };
     },
   };
-  return unaryHandlers<IpamServer>(instrument(handlers, log, metrics));
+  const single = instrument(handlers, log, metrics);
+  // Each request of a batch is served as if sent alone (its own log line, metrics and
+  // error); requests of one host then meet in the engine's per-host queue.
+  const batches: Pick<AsyncHandlers<IpamServer>, 'autoAssignBatch' | 'releaseByHandleBatch'> = {
+    autoAssignBatch: async (req, call) => ({ outcomes: await Promise.all(req.requests.map((r) => settle(single.autoAssign(r, call as never)))) }),
+    releaseByHandleBatch: async (req, call) => ({ outcomes: await Promise.all(req.requests.map((r) => settle(single.releaseByHandle(r, call as never)))) }),
+  };
+  return unaryHandlers<IpamServer>({ ...single, ...instrument(batches, log, metrics) });
+}
+
+/** One request's outcome in a batch answer: its response, or the error a lone call would have carried. */
+function settle<Res>(p: Promise<Res>): Promise<{ response: Res } | { error: CallError }> {
+  return p.then(
+    (response) => ({ response }),
+    (err: unknown) => ({ error: toCallError(err) }),
+  );
 }
 
 /** Wraps every handler with one log line per failure, latency and error metrics. */

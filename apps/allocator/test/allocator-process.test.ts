@@ -1,4 +1,4 @@
-import { connectAllocator, IntendedUse, RpcError, type AllocatorClients } from '@atoll/api';
+import { coalesceIpamCalls, connectAllocator, IntendedUse, RpcError, type AllocatorClients } from '@atoll/api';
 import { binPath, startAllocatorProcess, startEtcdCluster, startProcess, testNamespace, type AllocatorProcess } from '@atoll/test-tools';
 
 // The allocator as a process against the real etcd the test run started.
@@ -45,6 +45,41 @@ describe('the allocator process', () => {
     expect(BigInt(attrs.sequenceNumber)).toBeGreaterThan(1n << 60n);
     expect((await c.ipam.releaseByHandle({ handleId: 'k8s-pod-network.abc' })).released).toHaveLength(2);
     expect((await c.ipam.check({})).problems).toBe(0);
+  });
+
+  it('serves 40 concurrent requests of one agent in a few batch calls, each answered as if sent alone', async () => {
+    const { p, c } = await start();
+    await c.resources.apply({ resourceJson: pool('p', '10.70.0.0/16') });
+    await c.resources.apply({ resourceJson: node('node-1') });
+    const wire = { singles: 0, batches: 0 };
+    const calls = coalesceIpamCalls({
+      ...c.ipam,
+      autoAssign: (r, o) => (wire.singles++, c.ipam.autoAssign(r, o)),
+      autoAssignBatch: (r, o) => (wire.batches++, c.ipam.autoAssignBatch(r, o)),
+    });
+    const request = (handleId: string, hostname = 'node-1') => ({ num4: 1, num6: 0, handleId, attributes: { node: hostname }, hostname, ipv4Pools: [], ipv6Pools: [], maxBlocksPerHost: 0, intendedUse: WORKLOAD, namespaceLabels: {}, allOrNothing: true });
+    const handles = Array.from({ length: 40 }, (_, i) => `k8s-pod-network.batch-${i}`);
+    const assigned = await Promise.all(handles.map((h) => calls.autoAssign(request(h))));
+    const ips = assigned.map((r) => r.ipv4!.ips[0]!.split('/')[0]!);
+    expect(new Set(ips).size).toBe(40);
+    // a request that fails alone fails the same way inside a batch, without its neighbours
+    const mixed = await Promise.allSettled([calls.autoAssign(request('k8s-pod-network.ok-1')), calls.autoAssign(request('k8s-pod-network.no-node', 'node-unknown')), calls.autoAssign(request('k8s-pod-network.ok-2'))]);
+    expect(mixed.map((m) => m.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((mixed[1] as PromiseRejectedResult).reason).toBeInstanceOf(RpcError);
+
+    const released = await Promise.all([...handles, 'k8s-pod-network.ok-1', 'k8s-pod-network.ok-2'].map((h) => calls.releaseByHandle({ handleId: h })));
+    expect(released.slice(0, 40).map((r) => r.released[0])).toEqual(ips);
+    await expect(calls.releaseByHandle({ handleId: 'k8s-pod-network.batch-0' })).rejects.toMatchObject({ code: 'not-found', grpcCode: 5 });
+    expect((await c.ipam.check({})).problems).toBe(0);
+
+    const metrics = await (await fetch(`${p.metricsUrl}/metrics`)).text();
+    const count = (method: string) => Number(new RegExp(`atoll_allocator_rpc_duration_seconds_count\\{method="${method}",code="ok"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    // every request is served and counted as itself, but most travelled in batches
+    expect(count('autoAssign')).toBe(42);
+    expect(count('autoAssignBatch')).toBe(wire.batches);
+    expect(wire.batches).toBeGreaterThan(0);
+    expect(wire.singles + wire.batches).toBeLessThan(20);
+    expect(count('releaseByHandleBatch')).toBeGreaterThan(0);
   });
 
   it.each([

@@ -110,6 +110,27 @@ describe('the allocator with mTLS', () => {
     expect((await admin.ipam.getAssignmentAttributes({ ip })).handleId).toBe('k8s-pod-network.b1');
   });
 
+  it('judges each request of a batch on its own: a foreign one is refused in place, the others are served', async () => {
+    const theirs = await nodeB.ipam.autoAssign(autoAssign('node-b', 'k8s-pod-network.b-batch'));
+    const assigned = await nodeA.ipam.autoAssignBatch({
+      requests: [autoAssign('node-a', 'k8s-pod-network.a-batch1'), autoAssign('node-b', 'k8s-pod-network.a-sneaky'), autoAssign('node-a', 'k8s-pod-network.a-batch2')],
+    });
+    expect(assigned.outcomes.map((o) => o.error?.code ?? 'ok')).toEqual(['ok', 'permission-denied', 'ok']);
+    expect(assigned.outcomes[1]!.error).toEqual({ code: 'permission-denied', message: 'node node-a may not assign addresses for node node-b', retryable: false });
+    expect(await failure(admin.ipam.ipsByHandle({ handleId: 'k8s-pod-network.a-sneaky' }))).toMatchObject({ code: 'not-found' });
+
+    const released = await nodeA.ipam.releaseByHandleBatch({
+      requests: [{ handleId: 'k8s-pod-network.a-batch1' }, { handleId: 'k8s-pod-network.b-batch' }, { handleId: 'k8s-pod-network.never' }, { handleId: 'k8s-pod-network.a-batch2' }],
+    });
+    expect(released.outcomes.map((o) => o.error?.code ?? o.response!.released)).toEqual([
+      assigned.outcomes[0]!.response!.ipv4!.ips.map((x) => x.split('/')[0]),
+      'permission-denied',
+      'not-found',
+      assigned.outcomes[2]!.response!.ipv4!.ips.map((x) => x.split('/')[0]),
+    ]);
+    expect(await admin.ipam.ipsByHandle({ handleId: 'k8s-pod-network.b-batch' })).toEqual({ ips: theirs.ipv4!.ips.map((x) => x.split('/')[0]) });
+  });
+
   it("keeps a node to its own Node and the pools among resources", async () => {
     await nodeA.resources.apply({ resourceJson: node('node-a', { zone: 'a' }) });
     expect(JSON.parse((await nodeA.resources.get({ kind: 'Node', name: 'node-a' })).resourceJson).metadata.labels).toEqual({ zone: 'a' });

@@ -1,4 +1,4 @@
-import { channelCredentialsFromFiles, connectAllocator, startProbeServer } from '@atoll/api';
+import { channelCredentialsFromFiles, coalesceIpamCalls, connectAllocator, startProbeServer } from '@atoll/api';
 import type { Logger } from 'pino';
 import { CniCode, CniFailure } from './cni/errors';
 import { CniHandler } from './cni/handler';
@@ -62,7 +62,9 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   kube?.onNodeChange(() => void sync());
   const resync = setInterval(() => void sync(), config.tunnelResyncMs);
 
-  const handler = new CniHandler({ nodeName: config.nodeName, allocator: clients.ipam, pods, log });
+  // Pods starting (or stopping) together share round trips to the allocator.
+  const allocator = { ...clients.ipam, ...coalesceIpamCalls(clients.ipam) };
+  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log });
   const queue = new RequestQueue(config.concurrency);
   const socket = await startSocketServer({
     path: config.socket,

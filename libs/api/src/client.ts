@@ -69,7 +69,9 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const timeout = opts.defaultTimeoutMs ?? 10_000;
   // Large clusters answer ListAllocations/Check with tens of MiB; grpc-js's 4 MiB default
   // receive limit would make `atollctl ipam check` fail at scale.
-  const channel = { 'grpc.max_receive_message_length': MAX_RESPONSE_BYTES };
+  // Channelz (grpc-js's live call statistics, on by default) costs CPU on every call and
+  // nothing here reads it.
+  const channel = { 'grpc.max_receive_message_length': MAX_RESPONSE_BYTES, 'grpc.enable_channelz': 0 };
   const ipam = new IpamClient(address, creds, channel);
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);

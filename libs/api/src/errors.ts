@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import type { CallError } from './generated/atoll/ipam/v1/ipam';
 
 // How an Atoll error crosses the wire: a gRPC status code chosen from the error's stable
 // code, the human message (Calico's text) as the status details, and the stable code
@@ -56,6 +57,17 @@ export function toStatus(err: unknown): Partial<StatusObject> {
   metadata.set(ERROR_CODE_METADATA, 'internal');
   metadata.set(RETRYABLE_METADATA, 'false');
   return { code: status.INTERNAL, details: 'internal error (see the allocator log)', metadata };
+}
+
+/** One request's error inside a batch answer: the same code, text and retryability a status carries. */
+export function toCallError(err: unknown): CallError {
+  if (isCoded(err)) return { code: err.code, message: err.message, retryable: err.retryable };
+  return { code: 'internal', message: 'internal error (see the allocator log)', retryable: false };
+}
+
+/** The client side of toCallError: the error the same request would have failed with alone. */
+export function fromCallError(e: CallError): RpcError {
+  return new RpcError(e.code, e.message, e.retryable, STATUS_BY_CODE[e.code] ?? status.UNKNOWN);
 }
 
 /** An error a client received: the server's stable code, or one derived from the transport. */

@@ -3,6 +3,7 @@ import type { ServerUnaryCall, ServiceDefinition, ServiceError, sendUnaryData, U
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import { describeIdentity, DEVELOPMENT_ADMIN, identityOf, type Identity } from './identity';
+import { BATCH_ITEM_METHOD, judgeBatch } from './batches';
 import { authorize, type AllocationOwners, type ServiceName } from './policy';
 
 // The one place authorization is applied: a wrapper around a service's whole handler
@@ -37,6 +38,11 @@ export function authorizeService<T extends UntypedServiceImplementation>(service
     const def = definition[method];
     const rpc = def?.path.split('/').pop() ?? method;
     const unary = def ? !def.requestStream && !def.responseStream : true;
+    const itemMethod = BATCH_ITEM_METHOD[method];
+    if (unary && itemMethod !== undefined) {
+      out[method] = (call, callback) => authorizeBatch(service, method, itemMethod, handler, call, callback, opts);
+      continue;
+    }
     out[method] = (call, callback) => {
       const identity = callerIdentity(call, opts.mtls);
       // Streams carry no single request to judge: no node rule matches them, so only admins may open them.
@@ -44,13 +50,7 @@ export function authorizeService<T extends UntypedServiceImplementation>(service
       authorize(identity, judged, opts.owners).then(
         () => handler(call, callback),
         (err: unknown) => {
-          const code = (err as { code?: string }).code ?? 'internal';
-          opts.onRefused?.(method, code);
-          if (code === 'permission-denied' || code === 'unauthenticated') {
-            opts.log.warn({ method, identity: describeIdentity(identity), code, reason: (err as Error).message }, 'request refused by authorization');
-          } else if (code === 'internal' || code === 'unavailable') {
-            opts.log.error({ err, method, identity: describeIdentity(identity) }, 'authorization could not be decided');
-          }
+          noteRefusal(opts, method, identity, err);
           const status = toStatus(err) as ServiceError;
           if (callback) callback(status, null);
           else call.emit?.('error', status);
@@ -59,4 +59,38 @@ export function authorizeService<T extends UntypedServiceImplementation>(service
     };
   }
   return out as unknown as T;
+}
+
+function noteRefusal(opts: AuthorizationOptions, method: string, identity: Identity, err: unknown): void {
+  const code = (err as { code?: string }).code ?? 'internal';
+  opts.onRefused?.(method, code);
+  if (code === 'permission-denied' || code === 'unauthenticated') {
+    opts.log.warn({ method, identity: describeIdentity(identity), code, reason: (err as Error).message }, 'request refused by authorization');
+  } else if (code === 'internal' || code === 'unavailable') {
+    opts.log.error({ err, method, identity: describeIdentity(identity) }, 'authorization could not be decided');
+  }
+}
+
+/** A batch: each request judged by its single method's rule; the handler sees only the allowed ones. */
+function authorizeBatch(
+  service: ServiceName,
+  method: string,
+  itemMethod: string,
+  handler: AnyHandler,
+  call: AnyCall,
+  callback: sendUnaryData<unknown> | undefined,
+  opts: AuthorizationOptions,
+): void {
+  const identity = callerIdentity(call, opts.mtls);
+  const rpc = itemMethod.charAt(0).toUpperCase() + itemMethod.slice(1);
+  const judge = (item: unknown) =>
+    authorize(identity, { service, method: itemMethod, rpc, request: item }, opts.owners).catch((err: unknown) => {
+      noteRefusal(opts, itemMethod, identity, err);
+      throw err;
+    });
+  void judgeBatch(call.request, judge).then((judged) => {
+    // The handler reads the request from the call: give it a view holding only the allowed requests.
+    const view = Object.create(call, { request: { value: { ...(call.request as object), requests: judged.allowed } } }) as AnyCall;
+    handler(view, (err, res) => callback?.(err, err ? res : judged.merge(res as { outcomes: unknown[] })));
+  });
 }

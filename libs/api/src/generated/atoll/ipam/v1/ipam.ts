@@ -84,6 +84,18 @@ export function intendedUseToNumber(object: IntendedUse): number {
   }
 }
 
+/**
+ * The error one request of a batch ended with: what a failed call carries in its status
+ * and trailing metadata (see the top of this file).
+ */
+export interface CallError {
+  /** A stable IpamErrorCode, e.g. "not-in-pool". */
+  code: string;
+  /** Calico's text. */
+  message: string;
+  retryable: boolean;
+}
+
 export interface AutoAssignRequest {
   num4: number;
   num6: number;
@@ -175,6 +187,34 @@ export interface ReleaseByHandleRequest {
 
 export interface ReleaseByHandleResponse {
   released: string[];
+}
+
+export interface AutoAssignBatchRequest {
+  requests: AutoAssignRequest[];
+}
+
+export interface AutoAssignOutcome {
+  response?: AutoAssignResponse | undefined;
+  error?: CallError | undefined;
+}
+
+export interface AutoAssignBatchResponse {
+  /** One per request, in request order. */
+  outcomes: AutoAssignOutcome[];
+}
+
+export interface ReleaseByHandleBatchRequest {
+  requests: ReleaseByHandleRequest[];
+}
+
+export interface ReleaseByHandleOutcome {
+  response?: ReleaseByHandleResponse | undefined;
+  error?: CallError | undefined;
+}
+
+export interface ReleaseByHandleBatchResponse {
+  /** One per request, in request order. */
+  outcomes: ReleaseByHandleOutcome[];
 }
 
 export interface IpsByHandleRequest {
@@ -344,6 +384,107 @@ export interface Allocation_AttributesEntry {
 export interface ListAllocationsResponse {
   allocations: Allocation[];
 }
+
+function createBaseCallError(): CallError {
+  return { code: "", message: "", retryable: false };
+}
+
+export const CallError: MessageFns<CallError> = {
+  encode(message: CallError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.retryable !== false) {
+      writer.uint32(24).bool(message.retryable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.retryable = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallError {
+    return {
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+    };
+  },
+
+  toJSON(message: CallError): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.retryable !== false) {
+      obj.retryable = message.retryable;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallError>, I>>(base?: I): CallError {
+    return CallError.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallError>, I>>(object: I): CallError {
+    const message = createBaseCallError();
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    message.retryable = object.retryable ?? false;
+    return message;
+  },
+};
 
 function createBaseAutoAssignRequest(): AutoAssignRequest {
   return {
@@ -1948,6 +2089,468 @@ export const ReleaseByHandleResponse: MessageFns<ReleaseByHandleResponse> = {
   fromPartial<I extends Exact<DeepPartial<ReleaseByHandleResponse>, I>>(object: I): ReleaseByHandleResponse {
     const message = createBaseReleaseByHandleResponse();
     message.released = object.released?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAutoAssignBatchRequest(): AutoAssignBatchRequest {
+  return { requests: [] };
+}
+
+export const AutoAssignBatchRequest: MessageFns<AutoAssignBatchRequest> = {
+  encode(message: AutoAssignBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.requests) {
+      AutoAssignRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoAssignBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoAssignBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requests.push(AutoAssignRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoAssignBatchRequest {
+    return {
+      requests: globalThis.Array.isArray(object?.requests)
+        ? object.requests.map((e: any) => AutoAssignRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AutoAssignBatchRequest): unknown {
+    const obj: any = {};
+    if (message.requests?.length) {
+      obj.requests = message.requests.map((e) => AutoAssignRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AutoAssignBatchRequest>, I>>(base?: I): AutoAssignBatchRequest {
+    return AutoAssignBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AutoAssignBatchRequest>, I>>(object: I): AutoAssignBatchRequest {
+    const message = createBaseAutoAssignBatchRequest();
+    message.requests = object.requests?.map((e) => AutoAssignRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAutoAssignOutcome(): AutoAssignOutcome {
+  return { response: undefined, error: undefined };
+}
+
+export const AutoAssignOutcome: MessageFns<AutoAssignOutcome> = {
+  encode(message: AutoAssignOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.response !== undefined) {
+      AutoAssignResponse.encode(message.response, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== undefined) {
+      CallError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoAssignOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoAssignOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.response = AutoAssignResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = CallError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoAssignOutcome {
+    return {
+      response: isSet(object.response) ? AutoAssignResponse.fromJSON(object.response) : undefined,
+      error: isSet(object.error) ? CallError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: AutoAssignOutcome): unknown {
+    const obj: any = {};
+    if (message.response !== undefined) {
+      obj.response = AutoAssignResponse.toJSON(message.response);
+    }
+    if (message.error !== undefined) {
+      obj.error = CallError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AutoAssignOutcome>, I>>(base?: I): AutoAssignOutcome {
+    return AutoAssignOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AutoAssignOutcome>, I>>(object: I): AutoAssignOutcome {
+    const message = createBaseAutoAssignOutcome();
+    message.response = (object.response !== undefined && object.response !== null)
+      ? AutoAssignResponse.fromPartial(object.response)
+      : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? CallError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAutoAssignBatchResponse(): AutoAssignBatchResponse {
+  return { outcomes: [] };
+}
+
+export const AutoAssignBatchResponse: MessageFns<AutoAssignBatchResponse> = {
+  encode(message: AutoAssignBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      AutoAssignOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoAssignBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoAssignBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(AutoAssignOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoAssignBatchResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => AutoAssignOutcome.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AutoAssignBatchResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => AutoAssignOutcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AutoAssignBatchResponse>, I>>(base?: I): AutoAssignBatchResponse {
+    return AutoAssignBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AutoAssignBatchResponse>, I>>(object: I): AutoAssignBatchResponse {
+    const message = createBaseAutoAssignBatchResponse();
+    message.outcomes = object.outcomes?.map((e) => AutoAssignOutcome.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReleaseByHandleBatchRequest(): ReleaseByHandleBatchRequest {
+  return { requests: [] };
+}
+
+export const ReleaseByHandleBatchRequest: MessageFns<ReleaseByHandleBatchRequest> = {
+  encode(message: ReleaseByHandleBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.requests) {
+      ReleaseByHandleRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseByHandleBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseByHandleBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requests.push(ReleaseByHandleRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseByHandleBatchRequest {
+    return {
+      requests: globalThis.Array.isArray(object?.requests)
+        ? object.requests.map((e: any) => ReleaseByHandleRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReleaseByHandleBatchRequest): unknown {
+    const obj: any = {};
+    if (message.requests?.length) {
+      obj.requests = message.requests.map((e) => ReleaseByHandleRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseByHandleBatchRequest>, I>>(base?: I): ReleaseByHandleBatchRequest {
+    return ReleaseByHandleBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseByHandleBatchRequest>, I>>(object: I): ReleaseByHandleBatchRequest {
+    const message = createBaseReleaseByHandleBatchRequest();
+    message.requests = object.requests?.map((e) => ReleaseByHandleRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReleaseByHandleOutcome(): ReleaseByHandleOutcome {
+  return { response: undefined, error: undefined };
+}
+
+export const ReleaseByHandleOutcome: MessageFns<ReleaseByHandleOutcome> = {
+  encode(message: ReleaseByHandleOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.response !== undefined) {
+      ReleaseByHandleResponse.encode(message.response, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== undefined) {
+      CallError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseByHandleOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseByHandleOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.response = ReleaseByHandleResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = CallError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseByHandleOutcome {
+    return {
+      response: isSet(object.response) ? ReleaseByHandleResponse.fromJSON(object.response) : undefined,
+      error: isSet(object.error) ? CallError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: ReleaseByHandleOutcome): unknown {
+    const obj: any = {};
+    if (message.response !== undefined) {
+      obj.response = ReleaseByHandleResponse.toJSON(message.response);
+    }
+    if (message.error !== undefined) {
+      obj.error = CallError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseByHandleOutcome>, I>>(base?: I): ReleaseByHandleOutcome {
+    return ReleaseByHandleOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseByHandleOutcome>, I>>(object: I): ReleaseByHandleOutcome {
+    const message = createBaseReleaseByHandleOutcome();
+    message.response = (object.response !== undefined && object.response !== null)
+      ? ReleaseByHandleResponse.fromPartial(object.response)
+      : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? CallError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReleaseByHandleBatchResponse(): ReleaseByHandleBatchResponse {
+  return { outcomes: [] };
+}
+
+export const ReleaseByHandleBatchResponse: MessageFns<ReleaseByHandleBatchResponse> = {
+  encode(message: ReleaseByHandleBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      ReleaseByHandleOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseByHandleBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseByHandleBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(ReleaseByHandleOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseByHandleBatchResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => ReleaseByHandleOutcome.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReleaseByHandleBatchResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => ReleaseByHandleOutcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseByHandleBatchResponse>, I>>(base?: I): ReleaseByHandleBatchResponse {
+    return ReleaseByHandleBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseByHandleBatchResponse>, I>>(object: I): ReleaseByHandleBatchResponse {
+    const message = createBaseReleaseByHandleBatchResponse();
+    message.outcomes = object.outcomes?.map((e) => ReleaseByHandleOutcome.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5032,6 +5635,35 @@ export const IpamService = {
       Buffer.from(ListAllocationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAllocationsResponse => ListAllocationsResponse.decode(value),
   },
+  /**
+   * Several AutoAssign calls in one message: a node agent sends what queued up while its
+   * previous call ran, so a burst of pods costs a few round trips instead of one each.
+   * Each request is authorized, served and answered on its own, as if sent alone; the
+   * outcomes are in request order. The call itself fails only for transport reasons.
+   */
+  autoAssignBatch: {
+    path: "/atoll.ipam.v1.Ipam/AutoAssignBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AutoAssignBatchRequest): Buffer =>
+      Buffer.from(AutoAssignBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AutoAssignBatchRequest => AutoAssignBatchRequest.decode(value),
+    responseSerialize: (value: AutoAssignBatchResponse): Buffer =>
+      Buffer.from(AutoAssignBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AutoAssignBatchResponse => AutoAssignBatchResponse.decode(value),
+  },
+  /** Several ReleaseByHandle calls in one message, answered as AutoAssignBatch is. */
+  releaseByHandleBatch: {
+    path: "/atoll.ipam.v1.Ipam/ReleaseByHandleBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseByHandleBatchRequest): Buffer =>
+      Buffer.from(ReleaseByHandleBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseByHandleBatchRequest => ReleaseByHandleBatchRequest.decode(value),
+    responseSerialize: (value: ReleaseByHandleBatchResponse): Buffer =>
+      Buffer.from(ReleaseByHandleBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseByHandleBatchResponse => ReleaseByHandleBatchResponse.decode(value),
+  },
 } as const;
 
 export interface IpamServer extends UntypedServiceImplementation {
@@ -5053,6 +5685,15 @@ export interface IpamServer extends UntypedServiceImplementation {
   setIpamConfig: handleUnaryCall<SetIPAMConfigRequest, IPAMConfig>;
   /** Every live allocation, optionally only a node's or a handle prefix's (CNI GC, show). */
   listAllocations: handleUnaryCall<ListAllocationsRequest, ListAllocationsResponse>;
+  /**
+   * Several AutoAssign calls in one message: a node agent sends what queued up while its
+   * previous call ran, so a burst of pods costs a few round trips instead of one each.
+   * Each request is authorized, served and answered on its own, as if sent alone; the
+   * outcomes are in request order. The call itself fails only for transport reasons.
+   */
+  autoAssignBatch: handleUnaryCall<AutoAssignBatchRequest, AutoAssignBatchResponse>;
+  /** Several ReleaseByHandle calls in one message, answered as AutoAssignBatch is. */
+  releaseByHandleBatch: handleUnaryCall<ReleaseByHandleBatchRequest, ReleaseByHandleBatchResponse>;
 }
 
 export interface IpamClient extends Client {
@@ -5269,6 +5910,43 @@ export interface IpamClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Several AutoAssign calls in one message: a node agent sends what queued up while its
+   * previous call ran, so a burst of pods costs a few round trips instead of one each.
+   * Each request is authorized, served and answered on its own, as if sent alone; the
+   * outcomes are in request order. The call itself fails only for transport reasons.
+   */
+  autoAssignBatch(
+    request: AutoAssignBatchRequest,
+    callback: (error: ServiceError | null, response: AutoAssignBatchResponse) => void,
+  ): ClientUnaryCall;
+  autoAssignBatch(
+    request: AutoAssignBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AutoAssignBatchResponse) => void,
+  ): ClientUnaryCall;
+  autoAssignBatch(
+    request: AutoAssignBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AutoAssignBatchResponse) => void,
+  ): ClientUnaryCall;
+  /** Several ReleaseByHandle calls in one message, answered as AutoAssignBatch is. */
+  releaseByHandleBatch(
+    request: ReleaseByHandleBatchRequest,
+    callback: (error: ServiceError | null, response: ReleaseByHandleBatchResponse) => void,
+  ): ClientUnaryCall;
+  releaseByHandleBatch(
+    request: ReleaseByHandleBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseByHandleBatchResponse) => void,
+  ): ClientUnaryCall;
+  releaseByHandleBatch(
+    request: ReleaseByHandleBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseByHandleBatchResponse) => void,
   ): ClientUnaryCall;
 }
 
