@@ -9,7 +9,7 @@ import { BlockCache } from './assign/block-cache';
 import { autoAssignBatch } from './assign/auto-assign';
 import { getIpamConfig, updateIpamConfig } from './config';
 import { IpamError, Messages } from './errors';
-import { HostQueue } from './host-queue';
+import { KeyedQueue } from './host-queue';
 import type {
   AssignIpRequest,
   AssignmentAttributes,
@@ -23,6 +23,8 @@ import type {
 } from './ipam';
 import { IpamRecords } from './io';
 import { assignmentAttributes } from './release/attributes';
+import { BlockReleaser } from './release/block-releaser';
+import { HandleLocations } from './release/handle-locations';
 import { ipsByHandle, releaseByHandle } from './release/by-handle';
 import { releaseIps } from './release/release-ips';
 import type { ResourceView } from './resource-view';
@@ -37,8 +39,9 @@ export interface IpamEngineOptions {
   readonly now?: () => Date;
   readonly retry?: RetryPolicy;
   /**
-   * Most requests of one host served by one transaction. Each adds a handle (and maybe a
-   * block) to the transaction; etcd allows 128 operations in one.
+   * Most requests of one host (allocations) or of one block (releases, counted by the
+   * handles they name) served by one transaction. Each adds a handle (and maybe a block)
+   * to the transaction; etcd allows 128 operations in one.
    */
   readonly maxBatch?: number;
 }
@@ -78,25 +81,30 @@ function checkName(name: string, v: unknown): void {
 }
 
 /**
- * The IPAM engine: Calico's semantics over the datastore port. Requests for one host go
- * through a per-host queue (see HostQueue); everything else runs concurrently and relies on
- * compare-and-swap, so several engines (allocator replicas) can share one datastore.
+ * The IPAM engine: Calico's semantics over the datastore port. Allocations for one host go
+ * through a per-host queue and releases in one block through a per-block queue (see
+ * KeyedQueue, BlockReleaser); everything else runs concurrently. Correctness relies on
+ * compare-and-swap alone, so several engines (allocator replicas) can share one datastore.
  */
 export class IpamEngine implements Ipam {
   private readonly ds: Datastore;
   private readonly resources: ResourceView;
   private readonly now: () => Date;
   private readonly retry: RetryPolicy;
-  private readonly hostQueue: HostQueue<HostTask, HostResult>;
+  private readonly hostQueue: KeyedQueue<HostTask, HostResult>;
+  private readonly blockReleaser: BlockReleaser;
   private readonly affinityCache = new HostAffinityCache();
   private readonly blockCache = new BlockCache();
+  private readonly handleLocations = new HandleLocations();
 
   constructor(opts: IpamEngineOptions) {
     this.ds = opts.datastore;
     this.resources = opts.resources ?? new StoreResourceView(opts.datastore);
     this.now = opts.now ?? (() => new Date());
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
-    this.hostQueue = new HostQueue((host, tasks) => this.runHostBatch(host, tasks), opts.maxBatch ?? DEFAULT_MAX_BATCH);
+    const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.hostQueue = new KeyedQueue((host, tasks) => this.runHostBatch(host, tasks), maxBatch);
+    this.blockReleaser = new BlockReleaser({ ds: this.ds, now: this.now, retry: this.retry, blockCache: this.blockCache }, maxBatch);
   }
 
   async autoAssign(req: AutoAssignRequest): Promise<AutoAssignResult> {
@@ -106,7 +114,9 @@ export class IpamEngine implements Ipam {
     checkName('hostname', req.hostname);
     checkAttributes(req.attributes);
     if (!req.intendedUse) throw new IpamError('invalid-argument', Messages.mustSpecifyUse);
-    return (await this.hostQueue.submit(req.hostname, { kind: 'auto', req })) as AutoAssignResult;
+    const result = (await this.hostQueue.submit(req.hostname, { kind: 'auto', req })) as AutoAssignResult;
+    this.handleLocations.learn(req.handleId, [...result.ipv4.ips, ...result.ipv6.ips]);
+    return result;
   }
 
   async assignIP(req: AssignIpRequest): Promise<string> {
@@ -150,13 +160,16 @@ export class IpamEngine implements Ipam {
 
   async releaseIPs(opts: readonly ReleaseOptions[]): Promise<ReleaseIpsResult> {
     const ctx = await this.resources.context();
-    return releaseIps({ ds: this.ds, now: this.now, retry: this.retry }, ctx, opts);
+    return releaseIps({ ds: this.ds, releaser: this.blockReleaser }, ctx, opts);
   }
 
   async releaseByHandle(handleId: string): Promise<string[]> {
     checkName('handleId', handleId);
     const ctx = await this.resources.context();
-    return releaseByHandle({ ds: this.ds, now: this.now, retry: this.retry, cooldownSeconds: ctx.config.ipCooldownSeconds }, handleId);
+    return releaseByHandle(
+      { ds: this.ds, now: this.now, retry: this.retry, cooldownSeconds: ctx.config.ipCooldownSeconds, releaser: this.blockReleaser, locations: this.handleLocations },
+      handleId,
+    );
   }
 
   async ipsByHandle(handleId: string): Promise<string[]> {

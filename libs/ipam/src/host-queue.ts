@@ -1,44 +1,50 @@
-// Requests for one host run one batch at a time, so that they never fight each other over
-// the host's blocks; requests for different hosts never wait for each other. Whatever
-// queued up while a batch ran forms the next batch, which the engine serves with one
-// transaction — under load, batches grow and transactions per allocation fall.
+// Requests that share a key run one batch at a time, so that they never fight each other
+// over the same records; requests under different keys never wait for each other. The
+// engine keys allocations by host (they share the host's blocks) and releases by block.
+// Whatever queued up while a batch ran forms the next batch, which the engine serves with
+// one transaction — under load, batches grow and transactions per request fall.
 
 interface Pending<Req, Res> {
   readonly req: Req;
+  readonly weight: number;
   readonly resolve: (r: Res) => void;
   readonly reject: (e: unknown) => void;
 }
 
-export type BatchHandler<Req, Res> = (host: string, reqs: readonly Req[]) => Promise<(Res | Error)[]>;
+export type BatchHandler<Req, Res> = (key: string, reqs: readonly Req[]) => Promise<(Res | Error)[]>;
 
-export class HostQueue<Req, Res> {
+export class KeyedQueue<Req, Res> {
   private readonly queues = new Map<string, Pending<Req, Res>[]>();
   private readonly running = new Set<string>();
 
+  /**
+   * `maxWeight` bounds a batch: requests are taken in order while their weights (1 unless
+   * given) fit, and a batch always takes at least one request.
+   */
   constructor(
     private readonly handler: BatchHandler<Req, Res>,
-    private readonly maxBatch: number,
+    private readonly maxWeight: number,
   ) {}
 
-  submit(host: string, req: Req): Promise<Res> {
+  submit(key: string, req: Req, weight = 1): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      const q = this.queues.get(host) ?? [];
-      q.push({ req, resolve, reject });
-      this.queues.set(host, q);
-      if (!this.running.has(host)) void this.drain(host);
+      const q = this.queues.get(key) ?? [];
+      q.push({ req, weight, resolve, reject });
+      this.queues.set(key, q);
+      if (!this.running.has(key)) void this.drain(key);
     });
   }
 
-  private async drain(host: string): Promise<void> {
-    this.running.add(host);
+  private async drain(key: string): Promise<void> {
+    this.running.add(key);
     try {
       for (;;) {
-        const q = this.queues.get(host);
+        const q = this.queues.get(key);
         if (!q || q.length === 0) break;
-        const batch = q.splice(0, this.maxBatch);
+        const batch = q.splice(0, this.batchLength(q));
         try {
           const results = await this.handler(
-            host,
+            key,
             batch.map((p) => p.req),
           );
           batch.forEach((p, i) => {
@@ -51,8 +57,16 @@ export class HostQueue<Req, Res> {
         }
       }
     } finally {
-      this.queues.delete(host);
-      this.running.delete(host);
+      this.queues.delete(key);
+      this.running.delete(key);
     }
+  }
+
+  /** How many of the queued requests form the next batch. */
+  private batchLength(q: readonly Pending<Req, Res>[]): number {
+    let n = 1;
+    let weight = q[0]!.weight;
+    while (n < q.length && weight + q[n]!.weight <= this.maxWeight) weight += q[n++]!.weight;
+    return n;
   }
 }
