@@ -26,7 +26,7 @@ export function countingDatastore(inner: Datastore): { datastore: Datastore; cou
           }
         };
       }
-      if (prop === 'get' || prop === 'getMany' || prop === 'list') {
+      if (prop === 'get' || prop === 'getMany' || prop === 'list' || prop === 'listKeys') {
         return (...args: unknown[]) => {
           counts.reads++;
           return (value as (...a: unknown[]) => unknown).apply(target, args);

@@ -61,6 +61,11 @@ export interface Datastore {
   /** Every key starting with `prefix`, sorted by key (byte order), in one consistent snapshot. */
   list(prefix: string): Promise<{ items: Kv[]; revision: bigint }>;
   /**
+   * The keys `list(prefix)` would return, without values (an etcd keys-only range): for
+   * learning which keys exist when reading their values would cost far more than that.
+   */
+  listKeys(prefix: string): Promise<string[]>;
+  /**
    * Applies all mutations atomically if and only if every precondition holds. Throws
    * StoreConflictError (with the current value of every precondition key) otherwise.
    * Resolves to the store revision after the commit (the mod revision of every key it put).

@@ -210,7 +210,8 @@ async function assignFamily(
   if (ips.length < fam.num && !ctx.config.strictAffinity) {
     const exhausted: string[] = [];
     for (const pool of fam.pools) {
-      for (const block of await search.borrowCandidates(pool)) {
+      // Blocks are read a page at a time, only as far as this loop goes.
+      for await (const block of search.blocksToBorrow(pool)) {
         if (ips.length >= fam.num) break;
         take(block.cidrText, block.value.cidr);
       }

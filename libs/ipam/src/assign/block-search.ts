@@ -23,8 +23,8 @@ export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000;
  * every block it hands out is in the attempt's working set.
  */
 export class BlockSearch {
-  private readonly affine = new Map<IpVersion, Promise<BlockRecord[]>>();
-  private readonly all = new Map<IpVersion, Promise<BlockRecord[]>>();
+  /** Which blocks of a family exist, by CIDR text: listed once per attempt, keys only. */
+  private readonly existing = new Map<IpVersion, Promise<Map<string, Cidr>>>();
   private readonly reserved = new Map<string, (o: number) => boolean>();
   /** Families whose affinities were listed in this attempt. */
   private readonly listed = new Set<IpVersion>();
@@ -128,11 +128,16 @@ export class BlockSearch {
     return blocks;
   }
 
-  private allBlocks(version: IpVersion): Promise<BlockRecord[]> {
-    let p = this.all.get(version);
+  /**
+   * Every block of a family that exists, from a keys-only listing: finding a free position
+   * or the blocks to borrow from needs to know which blocks exist, not what they hold, and
+   * at thousands of blocks their values are what costs (time and allocator memory).
+   */
+  private existingBlocks(version: IpVersion): Promise<Map<string, Cidr>> {
+    let p = this.existing.get(version);
     if (!p) {
-      p = this.deps.records.listBlocks(version);
-      this.all.set(version, p);
+      p = this.deps.records.listBlockCidrs(version).then((cidrs) => new Map(cidrs.map((c) => [formatCidr(c), c])));
+      this.existing.set(version, p);
     }
     return p;
   }
@@ -140,27 +145,37 @@ export class BlockSearch {
   /**
    * Claims a block for the host: the first block position (from the host's starting point)
    * in the pools that has no block yet, or failing that another host's empty block that
-   * was claimed over a minute ago. Undefined when nothing can be claimed.
+   * was claimed over a minute ago. Undefined when nothing can be claimed. Only the blocks
+   * it claims are read, unless no position is free.
    */
   async claimNewBlock(pools: readonly PoolView[], version: IpVersion): Promise<BlockRecord | undefined> {
-    const { ctx, host } = this.deps;
-    const existing = new Map((await this.allBlocks(version)).map((b) => [b.cidrText, b]));
-    const reclaimable: BlockRecord[] = [];
+    const { ctx, host, ws } = this.deps;
+    const existing = await this.existingBlocks(version);
+    // Positions holding a block, in walk order: where to look for a reclaimable one.
+    const occupied: Cidr[] = [];
     for (const pool of pools) {
       for (const cidr of hostBlockOrder(pool.cidr, pool.blockSize, host)) {
         if (ctx.reservations.coversBlock(cidr)) continue;
         const text = formatCidr(cidr);
-        if (this.deps.ws.hasBlock(text)) continue; // claimed or read earlier in this attempt
-        const rec = existing.get(text);
-        if (rec) {
-          if (this.isReclaimable(rec)) reclaimable.push(rec);
+        if (ws.hasBlock(text)) continue; // claimed or read earlier in this attempt
+        if (existing.has(text)) {
+          occupied.push(cidr);
           continue;
         }
         const claimed = await this.claim(cidr);
         if (claimed) return claimed;
       }
     }
-    for (const rec of reclaimable) {
+    return this.reclaimEmptyBlock(occupied);
+  }
+
+  /**
+   * Takes over the first of `cidrs` that is another host's empty block claimed long enough
+   * ago. The blocks are read a page at a time, up to the first one taken over.
+   */
+  private async reclaimEmptyBlock(cidrs: readonly Cidr[]): Promise<BlockRecord | undefined> {
+    for await (const rec of this.deps.records.blocksInPages(cidrs)) {
+      if (!this.isReclaimable(rec)) continue;
       const released = await releaseBlockAffinity(this.deps.ds, {
         host: rec.value.affinity!.slice(rec.value.affinity!.indexOf(':') + 1),
         type: rec.value.affinity!.startsWith('virtual:') ? 'virtual' : 'host',
@@ -191,7 +206,7 @@ export class BlockSearch {
     const outcome = await claimBlock(this.deps.ds, { host: this.deps.host, cidr, now: this.deps.now });
     if (outcome.kind !== 'claimed') {
       // Someone created this block since we listed: the list is stale for borrowing too.
-      this.all.delete(cidr.version);
+      this.existing.delete(cidr.version);
       return undefined;
     }
     this.deps.ws.addBlock(outcome.block);
@@ -202,23 +217,20 @@ export class BlockSearch {
 
   /**
    * Existing blocks of the pool with room, in the host's walk order, for borrowing. Only
-   * blocks that exist are visited, so a huge IPv6 pool costs what it holds, not its size.
+   * blocks that exist are visited, so a huge IPv6 pool costs what it holds, not its size;
+   * they are read a page at a time, as far as the caller iterates.
    */
-  async borrowCandidates(pool: PoolView): Promise<BlockRecord[]> {
-    const { ws, host } = this.deps;
-    const inPool = (await this.allBlocks(pool.cidr.version)).filter(
-      (b) => b.value.cidr.prefix === pool.blockSize && cidrContainsCidr(pool.cidr, b.value.cidr),
-    );
+  async *blocksToBorrow(pool: PoolView): AsyncGenerator<BlockRecord> {
+    const { ws, host, ctx } = this.deps;
     const count = blockCount(pool.cidr, pool.blockSize);
     const start = BigInt(fnv1Hash32(host)) % count;
-    const rank = (b: BlockRecord) => (blockIndex(pool.cidr, b.value.cidr) - start + count) % count;
-    inPool.sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
-    const out: BlockRecord[] = [];
-    for (const rec of inPool) {
-      if (this.deps.ctx.reservations.coversBlock(rec.value.cidr)) continue;
+    const inPool = [...(await this.existingBlocks(pool.cidr.version)).values()]
+      .filter((c) => c.prefix === pool.blockSize && cidrContainsCidr(pool.cidr, c) && !ctx.reservations.coversBlock(c))
+      .map((cidr) => ({ cidr, rank: (blockIndex(pool.cidr, cidr) - start + count) % count }))
+      .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+    for await (const rec of this.deps.records.blocksInPages(inPool.map((b) => b.cidr))) {
       ws.addBlock(rec);
-      if (this.hasFree(rec.cidrText)) out.push(rec);
+      if (this.hasFree(rec.cidrText)) yield rec;
     }
-    return out;
   }
 }

@@ -91,6 +91,32 @@ export class IpamRecords {
     return items.filter((kv) => parseBlockKey(kv.key) !== undefined).map(toBlockRecord);
   }
 
+  /**
+   * The CIDR of every block of one family, in key order, from a keys-only listing: which
+   * blocks exist, without reading any of them. Keys that are not Calico block keys are skipped.
+   */
+  async listBlockCidrs(version: IpVersion): Promise<Cidr[]> {
+    const keys = await io(() => this.ds.listKeys(blockPrefix(version)));
+    return keys.flatMap((key) => parseBlockKey(key) ?? []);
+  }
+
+  /**
+   * The blocks of `cidrs` in the order given (missing ones skipped), read a page of the
+   * store's per-read key limit at a time and only as far as the caller iterates, so that a
+   * walk over many blocks holds one page of values, not all of them. Each page is its own
+   * snapshot.
+   */
+  async *blocksInPages(cidrs: readonly Cidr[]): AsyncGenerator<BlockRecord> {
+    for (let i = 0; i < cidrs.length; i += MAX_KEYS_PER_READ) {
+      const page = cidrs.slice(i, i + MAX_KEYS_PER_READ);
+      const found = await this.getBlocks(page);
+      for (const cidr of page) {
+        const rec = found.get(formatCidr(cidr));
+        if (rec) yield rec;
+      }
+    }
+  }
+
   async getAffinity(id: AffinityKey): Promise<AffinityRecord | undefined> {
     const kv = await io(() => this.ds.get(affinityKey(id)));
     return kv && { key: kv.key, value: decodeAffinity(kv.value), revision: kv.revision, id };

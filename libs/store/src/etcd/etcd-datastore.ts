@@ -7,7 +7,7 @@ import { callOptionsWithin, type EtcdCallOptions } from './etcd-call';
 import { buildEtcdClientOptions, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
 import { toStoreError } from './etcd-errors';
 import { grantEtcdLease, keepAliveEtcdLease, revokeEtcdLease } from './etcd-leases';
-import { isRevisionCompacted, listEtcdPrefix, readEtcdKey } from './etcd-reads';
+import { isRevisionCompacted, listEtcdPrefix, listEtcdPrefixKeys, readEtcdKey } from './etcd-reads';
 import { commitEtcdTransaction, readEtcdSnapshot } from './etcd-transaction';
 import { startEtcdWatch, type EtcdWatch } from './etcd-watch';
 import { withTimeBound } from './time-bound';
@@ -48,6 +48,10 @@ export class EtcdDatastore implements LeasingDatastore {
 
   list(prefix: string): Promise<{ items: Kv[]; revision: bigint }> {
     return this.run('list', (call) => listEtcdPrefix(this.ns, prefix, call));
+  }
+
+  listKeys(prefix: string): Promise<string[]> {
+    return this.run('listKeys', (call) => listEtcdPrefixKeys(this.ns, prefix, call));
   }
 
   commit(txn: Transaction): Promise<{ revision: bigint }> {

@@ -27,6 +27,7 @@ describe('EtcdDatastore namespaces', () => {
       revision,
     });
     expect((await first.store.list('/calico/')).items.map((kv) => kv.key)).toEqual(['/calico/ipam/v2/config']);
+    await expect(first.store.listKeys('/calico/')).resolves.toEqual(['/calico/ipam/v2/config']);
   });
 
   it('lets two namespaces hold the same key without seeing or conflicting with each other', async () => {

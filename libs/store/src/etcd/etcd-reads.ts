@@ -25,6 +25,12 @@ export async function listEtcdPrefix(
   };
 }
 
+/** One keys-only range request: etcd sends no values, so the answer is as small as the key set. */
+export function listEtcdPrefixKeys(ns: Namespace, prefix: string, call: EtcdCallOptions): Promise<string[]> {
+  // keys() has already removed the namespace from these keys.
+  return ns.getAll().prefix(prefix).sort('Key', 'Ascend').options(call).keys();
+}
+
 /**
  * Whether history at `revision` is gone. etcd answers a read at a compacted revision and
  * one at a future revision with the same gRPC status (OUT_OF_RANGE), so first learn the

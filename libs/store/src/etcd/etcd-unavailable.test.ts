@@ -13,6 +13,7 @@ const operations: Array<[string, (store: Datastore) => Promise<unknown>]> = [
   ['get', (s) => s.get('/a')],
   ['getMany', (s) => s.getMany(['/a', '/b'])],
   ['list', (s) => s.list('/')],
+  ['listKeys', (s) => s.listKeys('/')],
   ['commit', (s) => s.commit({ preconditions: [{ key: '/a', absent: true }], mutations: [{ op: 'put', key: '/a', value: '1' }] })],
   ['watch', (s) => s.watch('/', 1n, () => undefined, () => undefined)],
 ];

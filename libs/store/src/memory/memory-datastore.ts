@@ -75,6 +75,13 @@ export class MemoryDatastore implements LeasingDatastore {
     return { items, revision: this.revision };
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    this.assertOpen();
+    this.expireDueLeases();
+    const keys = [...this.data.keys()].filter((key) => key.startsWith(prefix));
+    return keys.sort(compareKeys);
+  }
+
   async commit(txn: Transaction): Promise<{ revision: bigint }> {
     this.assertOpen();
     validateTransaction(txn);

@@ -9,4 +9,5 @@ export {
   type CommitOutcome,
   type InjectedCommitFailure,
 } from './intercepting-datastore';
+export { ReadRecordingDatastore, type RecordedRead } from './read-recording-datastore';
 export { recordWatch, type WatchRecording } from './watch-recorder';

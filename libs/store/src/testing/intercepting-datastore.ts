@@ -89,6 +89,10 @@ export class InterceptingDatastore implements Datastore {
     return this.inner.list(prefix);
   }
 
+  listKeys(prefix: string): Promise<string[]> {
+    return this.inner.listKeys(prefix);
+  }
+
   watch(
     prefix: string,
     fromRevision: bigint,

@@ -26,6 +26,7 @@ function partitionable(inner: LeasingDatastore): LeasingDatastore & { cut: boole
     get: (key) => inner.get(key),
     getMany: (keys) => inner.getMany(keys),
     list: (prefix) => inner.list(prefix),
+    listKeys: (prefix) => inner.listKeys(prefix),
     commit: (txn) => inner.commit(txn),
     watch: (prefix, from, onEvent, onError) => inner.watch(prefix, from, onEvent, onError),
     close: () => Promise.resolve(),

@@ -14,6 +14,7 @@ export function describeLifecycleContract(fixture: StoreFixture): void {
         fixture.store.get('/z/a'),
         fixture.store.getMany(['/z/a']),
         fixture.store.list('/z/'),
+        fixture.store.listKeys('/z/'),
         fixture.store.commit({ preconditions: [], mutations: [{ op: 'put', key: '/z/a', value: '2' }] }),
         fixture.store.watch('/z/', 1n, () => undefined, () => undefined),
       ];

@@ -89,6 +89,32 @@ export function describeReadContract(fixture: StoreFixture): void {
       expect(empty.revision).toBeGreaterThanOrEqual(written.revision);
     });
 
+    it('lists keys alone: the keys list returns, in the same byte order, without values', async () => {
+      for (const key of ['/k/b', '/k/😀', '/k/a/x', '/k/ｚ', '/k/A', '/k/a', '/kx', '/j/a']) await put(fixture.store, key, key);
+      const keys = await fixture.store.listKeys('/k/');
+      expect(keys).toEqual(['/k/A', '/k/a', '/k/a/x', '/k/b', '/k/ｚ', '/k/😀']);
+      expect(keys).toEqual((await fixture.store.list('/k/')).items.map((kv) => kv.key));
+    });
+
+    it('lists the keys of the whole store for the empty prefix, and none for a prefix nothing has', async () => {
+      for (const key of ['/b', '/a']) await put(fixture.store, key, 'v');
+      await expect(fixture.store.listKeys('')).resolves.toEqual(['/a', '/b']);
+      await expect(fixture.store.listKeys('/nothing-here/')).resolves.toEqual([]);
+    });
+
+    it('lists keys as of the last commit: created ones appear, deleted ones are gone', async () => {
+      await put(fixture.store, '/d/stays', 'v');
+      await put(fixture.store, '/d/goes', 'v');
+      await fixture.store.commit({
+        preconditions: [],
+        mutations: [
+          { op: 'delete', key: '/d/goes' },
+          { op: 'put', key: '/d/new', value: 'v' },
+        ],
+      });
+      await expect(fixture.store.listKeys('/d/')).resolves.toEqual(['/d/new', '/d/stays']);
+    });
+
     it.each([
       ['get of an empty key', (s: StoreFixture['store']) => s.get('')],
       ['getMany with an empty key', (s: StoreFixture['store']) => s.getMany(['/r/a', ''])],
