@@ -147,6 +147,8 @@ export class FakeAllocator implements AllocatorConnection {
 
   readonly ipam: IpamApi = {
     autoAssign: (req) => this.call('ipam.autoAssign', req, notFaked),
+    autoAssignBatch: (req) => this.call('ipam.autoAssignBatch', req, notFaked),
+    releaseByHandleBatch: (req) => this.call('ipam.releaseByHandleBatch', req, notFaked),
     assignIp: (req) => this.call('ipam.assignIp', req, notFaked),
     releaseIPs: (req) =>
       this.call('ipam.releaseIPs', req, () => {
