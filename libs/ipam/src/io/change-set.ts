@@ -28,6 +28,8 @@ export interface Change {
   readonly expect: bigint | 'absent';
   /** Encoded value to write; null deletes; undefined only checks the precondition. */
   readonly next: string | null | undefined;
+  /** For a block put: the block `next` encodes, so a cache need not decode what was just encoded. */
+  readonly written?: AllocationBlock;
 }
 
 export type Readable = { revision: bigint } | undefined;
@@ -42,8 +44,10 @@ function expectOf(read: Readable): bigint | 'absent' {
  * time-based number it was created with.
  */
 export function blockChange(read: Kv<AllocationBlock> | undefined, next: AllocationBlock | null): Change {
-  const value = next === null ? null : encodeBlock(read === undefined ? next : withNextSequence(next));
-  return { key: read?.key ?? blockKey((next as AllocationBlock).cidr), expect: expectOf(read), next: value };
+  const key = read?.key ?? blockKey((next as AllocationBlock).cidr);
+  if (next === null) return { key, expect: expectOf(read), next: null };
+  const written = read === undefined ? next : withNextSequence(next);
+  return { key, expect: expectOf(read), next: encodeBlock(written), written };
 }
 
 export function handleChange(handleId: string, read: Readable, next: IpamHandle | null): Change {

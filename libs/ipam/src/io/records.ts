@@ -81,7 +81,11 @@ export class IpamRecords {
     const out = new Map<string, BlockRecord>();
     if (cidrs.length === 0) return out;
     const kvs = await io(() => this.ds.getMany(cidrs.map(blockKey)));
-    for (const kv of kvs.values()) if (kv) out.set(formatCidr(decodeBlock(kv.value).cidr), toBlockRecord(kv));
+    for (const kv of kvs.values()) {
+      if (!kv) continue;
+      const record = toBlockRecord(kv);
+      out.set(record.cidrText, record);
+    }
     return out;
   }
 

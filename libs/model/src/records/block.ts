@@ -1,5 +1,5 @@
 import { Cidr, formatCidr, IpParseError, parseCidr } from '@atoll/ipmath';
-import { parseJsonLossless, stringifyJsonLossless } from '../json';
+import { parseJsonLossless } from '../json';
 import { asObject, optionalBoolean, optionalString, RecordDecodeError, stringMap, uint64 } from './record-error';
 
 // The IPAM block as Calico's etcd datastore stores it (model.AllocationBlock), at
@@ -118,20 +118,32 @@ function encodeAttribute(a: AllocationAttribute): Record<string, unknown> {
   };
 }
 
-/** Writes a block as Calico does: field order and omitempty as in model.AllocationBlock. */
+/**
+ * Writes a block as Calico does: field order and omitempty as in model.AllocationBlock.
+ * Every allocation writes its block, so this is hot: the parts without 64-bit integers go
+ * through native JSON.stringify, and only the sequence numbers are written by hand. The
+ * text is the same as stringifyJsonLossless of the same object (a property test holds it
+ * to that).
+ */
 export function encodeBlock(b: AllocationBlock): string {
-  return stringifyJsonLossless({
-    cidr: formatCidr(b.cidr),
-    affinity: b.affinity,
-    ...(b.affinityClaimTime !== undefined && { affinity_claim_time: b.affinityClaimTime }),
-    allocations: b.allocations,
-    unallocated: b.unallocated,
-    attributes: b.attributes.map(encodeAttribute),
-    sequenceNumber: b.sequenceNumber,
-    sequenceNumberForAllocation: b.sequenceNumberForAllocation,
-    deleted: b.deleted,
-    ...(b.hostAffinity !== undefined && { hostAffinity: b.hostAffinity }),
-  });
+  const seqs = Object.entries(b.sequenceNumberForAllocation)
+    .map(([ordinal, seq]) => `${JSON.stringify(ordinal)}:${integerText(seq)}`)
+    .join(',');
+  return (
+    `{"cidr":${JSON.stringify(formatCidr(b.cidr))},"affinity":${JSON.stringify(b.affinity)}` +
+    (b.affinityClaimTime !== undefined ? `,"affinity_claim_time":${JSON.stringify(b.affinityClaimTime)}` : '') +
+    `,"allocations":${JSON.stringify(b.allocations)},"unallocated":${JSON.stringify(b.unallocated)}` +
+    `,"attributes":${JSON.stringify(b.attributes.map(encodeAttribute))}` +
+    `,"sequenceNumber":${integerText(b.sequenceNumber)},"sequenceNumberForAllocation":{${seqs}}` +
+    `,"deleted":${JSON.stringify(b.deleted)}` +
+    (b.hostAffinity !== undefined ? `,"hostAffinity":${JSON.stringify(b.hostAffinity)}` : '') +
+    '}'
+  );
+}
+
+/** A uint64 as JSON digits, whether it arrived as bigint or as a (safe) number. */
+function integerText(n: bigint | number): string {
+  return typeof n === 'bigint' ? n.toString() : JSON.stringify(n);
 }
 
 /** `host:<node>` / `virtual:<name>`, the block's `affinity` string. */
