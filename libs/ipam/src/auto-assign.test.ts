@@ -191,6 +191,18 @@ describeWithStores('autoAssign', (env) => {
     expect(h?.value.block).toEqual({ '10.0.0.0/26': 64 });
   });
 
+  it("serves a new host's first burst from one claimed block, not a block per request", async () => {
+    await putPool(env().ds, 'p', { cidr: '10.0.0.0/22' });
+    await putNode(env().ds, 'host-new');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: `burst-${i}`, hostname: 'host-new' })),
+    );
+    const blocks = new Set(results.map((r) => r.ipv4.ips[0]!.replace(/\.\d+\/26$/, '')));
+    expect(results.every((r) => r.ipv4.ips.length === 1)).toBe(true);
+    expect(blocks.size).toBe(1);
+    expect(await new IpamRecords(env().ds).listHostAffinities('host-new', 4)).toHaveLength(1);
+  });
+
   it('serves concurrent requests of one host with distinct addresses and fewer transactions than requests', async () => {
     await putPool(env().ds, 'p', { cidr: '10.0.0.0/22' });
     let commits = 0;

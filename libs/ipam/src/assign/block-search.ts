@@ -28,6 +28,8 @@ export class BlockSearch {
   private readonly reserved = new Map<string, (o: number) => boolean>();
   /** Families whose affinities were listed in this attempt. */
   private readonly listed = new Set<IpVersion>();
+  /** Blocks claimed in this attempt, by CIDR text: the host's own from then on. */
+  private readonly claimedHere = new Map<string, BlockRecord>();
 
   constructor(
     private readonly deps: {
@@ -81,7 +83,9 @@ export class BlockSearch {
     if (cached === undefined) return this.listAffine(version);
     const out: BlockRecord[] = [];
     for (const cidrText of cached) {
-      const rec = this.deps.preloaded.get(cidrText);
+      // A block claimed earlier in this attempt (for an earlier request of the batch) is
+      // the host's too; without it every request of a new host's batch claimed a block.
+      const rec = this.deps.preloaded.get(cidrText) ?? this.claimedHere.get(cidrText);
       if (rec && this.isOurs(rec)) out.push(rec);
       else this.deps.affinityCache.remove(this.deps.host, version, cidrText);
     }
@@ -209,6 +213,7 @@ export class BlockSearch {
       this.existing.delete(cidr.version);
       return undefined;
     }
+    this.claimedHere.set(outcome.block.cidrText, outcome.block);
     this.deps.ws.addBlock(outcome.block);
     this.deps.blockCache.remember([outcome.block]);
     this.deps.affinityCache.add(this.deps.host, cidr.version, outcome.block.cidrText);
