@@ -14,19 +14,21 @@ function recordingQueue(maxWeight: number, fail?: (key: string, reqs: readonly s
 }
 
 describe('a keyed queue', () => {
-  it('runs the first request alone and batches whatever queued meanwhile, per key', async () => {
+  it('batches the requests of one tick per key, then whatever queued while a batch ran', async () => {
     const { queue, batches } = recordingQueue(32);
-    const answers = await Promise.all([
-      queue.submit('x', '1'),
-      queue.submit('x', '2'),
-      queue.submit('y', '1'),
-      queue.submit('x', '3'),
-    ]);
-    expect(answers).toEqual(['x:1', 'x:2', 'y:1', 'x:3']);
+    const first = Promise.all([queue.submit('x', '1'), queue.submit('x', '2'), queue.submit('y', '1')]);
+    // arriving through promise chains of the same tick still joins the first batch
+    const chained = Promise.resolve()
+      .then(() => undefined)
+      .then(() => queue.submit('x', '3'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = queue.submit('x', '4');
+    const late = queue.submit('x', '5');
+    expect(await Promise.all([first, chained, later, late])).toEqual([['x:1', 'x:2', 'y:1'], 'x:3', 'x:4', 'x:5']);
     expect(batches).toEqual([
-      ['x', ['1']],
+      ['x', ['1', '2', '3']],
       ['y', ['1']],
-      ['x', ['2', '3']],
+      ['x', ['4', '5']],
     ]);
   });
 
@@ -40,7 +42,7 @@ describe('a keyed queue', () => {
       queue.submit('k', 'huge', 9),
       queue.submit('k', 'd'),
     ]);
-    expect(batches.map(([, reqs]) => reqs)).toEqual([['first'], ['a', 'b'], ['c'], ['huge'], ['d']]);
+    expect(batches.map(([, reqs]) => reqs)).toEqual([['first', 'a'], ['b', 'c'], ['huge'], ['d']]);
   });
 
   it('rejects only the requests answered with an error, and a whole batch when its handler throws', async () => {
@@ -48,8 +50,9 @@ describe('a keyed queue', () => {
     const results = await Promise.allSettled([queue.submit('k', 'first'), queue.submit('k', 'bad-1'), queue.submit('k', 'ok')]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const failed = await Promise.allSettled([queue.submit('k', 'first'), queue.submit('k', 'boom'), queue.submit('k', 'other')]);
+    // one tick, one batch: the handler's failure is every request's answer
     expect(failed).toEqual([
-      { status: 'fulfilled', value: 'k:first' },
+      { status: 'rejected', reason: new Error('store down') },
       { status: 'rejected', reason: new Error('store down') },
       { status: 'rejected', reason: new Error('store down') },
     ]);

@@ -1,8 +1,11 @@
 // Requests that share a key run one batch at a time, so that they never fight each other
 // over the same records; requests under different keys never wait for each other. The
 // engine keys allocations by host (they share the host's blocks) and releases by block.
-// Whatever queued up while a batch ran forms the next batch, which the engine serves with
-// one transaction — under load, batches grow and transactions per request fall.
+// The first batch of an idle key starts once the current tick's work is done, so requests
+// that arrive together (one AutoAssignBatch call fans out into several engine calls in the
+// same tick) form one batch; whatever queues up while a batch runs forms the next one,
+// which the engine serves with one transaction — under load, batches grow and
+// transactions per request fall.
 
 interface Pending<Req, Res> {
   readonly req: Req;
@@ -31,12 +34,16 @@ export class KeyedQueue<Req, Res> {
       const q = this.queues.get(key) ?? [];
       q.push({ req, weight, resolve, reject });
       this.queues.set(key, q);
-      if (!this.running.has(key)) void this.drain(key);
+      if (!this.running.has(key)) {
+        this.running.add(key);
+        // nextTick runs after the promise jobs already queued, so requests of this same
+        // tick still join; no event-loop turn is spent waiting.
+        process.nextTick(() => void this.drain(key));
+      }
     });
   }
 
   private async drain(key: string): Promise<void> {
-    this.running.add(key);
     try {
       for (;;) {
         const q = this.queues.get(key);

@@ -7,11 +7,18 @@ import { IpamRecords } from '../io';
 import { describeWithStores, putNode, putPool, WORKLOAD } from '../testing/fixtures';
 import { BlockReleaser } from './block-releaser';
 
-// The batch itself, driven directly so that its make-up is known: the first task submitted
-// to an idle block runs alone, and everything submitted in the same tick after it waits
-// and forms the next batch.
+// The batch itself, driven directly so that its make-up is known: the first task is
+// submitted alone and its batch started, and everything submitted after that waits and
+// forms the next batch.
 
 const CIDR = '10.0.0.0/26';
+
+/** Submits `first` and lets its batch start; the rest, submitted then, queue behind it as one batch. */
+async function firstAloneThen<T>(first: () => Promise<T>, rest: (() => Promise<T>)[]): Promise<Promise<T>[]> {
+  const started = first();
+  await new Promise((resolve) => process.nextTick(resolve));
+  return [started, ...rest.map((submit) => submit())];
+}
 
 describeWithStores('a batch of releases in one block', (env) => {
   let intercepted: InterceptingDatastore;
@@ -36,13 +43,14 @@ describeWithStores('a batch of releases in one block', (env) => {
 
   it('refuses a stale sequence number for that request alone and commits the rest of the batch in one transaction', async () => {
     const [seqA, seqB] = [await sequenceOf('a'), await sequenceOf('b')];
-    const results = await Promise.allSettled([
-      releaser.releaseHandle(CIDR, 'first', 0),
-      releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['a']!, sequenceNumber: seqA + 1n }], 0),
-      releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['b']!, handleId: 'b', sequenceNumber: seqB }], 0),
-      releaser.releaseHandle(CIDR, 'c', 0),
-      releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['d2']! }], 0),
-    ]);
+    const results = await Promise.allSettled(
+      await firstAloneThen<unknown>(() => releaser.releaseHandle(CIDR, 'first', 0), [
+        () => releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['a']!, sequenceNumber: seqA + 1n }], 0),
+        () => releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['b']!, handleId: 'b', sequenceNumber: seqB }], 0),
+        () => releaser.releaseHandle(CIDR, 'c', 0),
+        () => releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['d2']! }], 0),
+      ]),
+    );
 
     expect(results).toEqual([
       { status: 'fulfilled', value: { kind: 'handle', freed: [ordinal['first']] } },
@@ -69,11 +77,9 @@ describeWithStores('a batch of releases in one block', (env) => {
   });
 
   it('answers a request whose handle another request of the batch already released with not-found', async () => {
-    const results = await Promise.allSettled([
-      releaser.releaseHandle(CIDR, 'first', 0),
-      releaser.releaseHandle(CIDR, 'a', 0),
-      releaser.releaseHandle(CIDR, 'a', 0),
-    ]);
+    const results = await Promise.allSettled(
+      await firstAloneThen(() => releaser.releaseHandle(CIDR, 'first', 0), [() => releaser.releaseHandle(CIDR, 'a', 0), () => releaser.releaseHandle(CIDR, 'a', 0)]),
+    );
     expect(results[1]).toEqual({ status: 'fulfilled', value: { kind: 'handle', freed: [ordinal['a']] } });
     expect(results[2]).toMatchObject({ status: 'rejected', reason: { code: 'not-found' } });
     expect(commits).toHaveLength(2);
@@ -84,7 +90,7 @@ describeWithStores('a batch of releases in one block', (env) => {
     intercepted.beforeCommit = async (txn) => {
       if (unreachable && txn.mutations.some((m) => m.key === handleKey('a'))) throw new StoreUnavailableError('etcd unreachable');
     };
-    const results = await Promise.allSettled(['first', 'a', 'b'].map((h) => releaser.releaseHandle(CIDR, h, 0)));
+    const results = await Promise.allSettled(await firstAloneThen(() => releaser.releaseHandle(CIDR, 'first', 0), ['a', 'b'].map((h) => () => releaser.releaseHandle(CIDR, h, 0))));
     expect(results[0]).toMatchObject({ status: 'fulfilled' });
     for (const r of results.slice(1)) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'unavailable', retryable: true } });
     expect(await env().engine.ipsByHandle('a')).toEqual([`10.0.0.${ordinal['a']}`]);
@@ -98,11 +104,12 @@ describeWithStores('a batch of releases in one block', (env) => {
   it('answers every request of a batch once when the store applied its commit but reported a failure', async () => {
     intercepted.beforeNextCommit(async () => undefined);
     intercepted.beforeNextCommit(async () => intercepted.failNextCommits(1, 'after-apply'));
-    const results = await Promise.all([
-      releaser.releaseHandle(CIDR, 'first', 0),
-      releaser.releaseHandle(CIDR, 'a', 0),
-      releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['d']!, handleId: 'd' }], 0),
-    ]);
+    const results = await Promise.all(
+      await firstAloneThen<unknown>(() => releaser.releaseHandle(CIDR, 'first', 0), [
+        () => releaser.releaseHandle(CIDR, 'a', 0),
+        () => releaser.releaseOrdinals(CIDR, [{ ordinal: ordinal['d']!, handleId: 'd' }], 0),
+      ]),
+    );
     expect(results.slice(1)).toEqual([{ kind: 'handle', freed: [ordinal['a']] }, []]);
     expect(commits[1]!.error).toBeInstanceOf(StoreUnavailableError);
     await expect(env().engine.ipsByHandle('a')).rejects.toMatchObject({ code: 'not-found' });
@@ -118,7 +125,7 @@ describeWithStores('a batch of releases in one block', (env) => {
       await other.releaseByHandle('b');
       await other.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'newcomer', hostname: 'host-a' });
     });
-    const results = await Promise.allSettled(['first', 'a', 'b', 'c'].map((h) => releaser.releaseHandle(CIDR, h, 0)));
+    const results = await Promise.allSettled(await firstAloneThen(() => releaser.releaseHandle(CIDR, 'first', 0), ['a', 'b', 'c'].map((h) => () => releaser.releaseHandle(CIDR, h, 0))));
     expect(results[1]).toEqual({ status: 'fulfilled', value: { kind: 'handle', freed: [ordinal['a']] } });
     expect(results[2]).toMatchObject({ status: 'rejected', reason: { code: 'not-found' } });
     expect(results[3]).toEqual({ status: 'fulfilled', value: { kind: 'handle', freed: [ordinal['c']] } });
