@@ -6,7 +6,7 @@
 // counted by etcd itself (/metrics: raft proposals committed, revision, Txn requests).
 // Run: npm run bench:allocator
 //
-// Options (env): BENCH_HOSTS (100), BENCH_CONCURRENCY (10 per host), BENCH_ROUNDS (3
+// Options (env): BENCH_HOSTS (100), BENCH_CONCURRENCY (10 per host), BENCH_ROUNDS (5
 // pods per worker per trial), BENCH_TRIALS (3; medians reported), BENCH_SEQUENTIAL (200
 // assign+release cycles at concurrency 1: the unloaded latency), BENCH_RELEASE (0: no
 // ReleaseByHandle phase, to profile AutoAssign alone with BENCH_CPU_PROF_DIR).
@@ -24,11 +24,13 @@ import { noFailures, retryTransient } from './transient';
 
 const HOSTS = envNumber('BENCH_HOSTS', 100);
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 10);
-const ROUNDS = envNumber('BENCH_ROUNDS', 3);
+const ROUNDS = envNumber('BENCH_ROUNDS', 5);
 const TRIALS = envNumber('BENCH_TRIALS', 3);
 const SEQUENTIAL = envNumber('BENCH_SEQUENTIAL', 200);
 /** 0: skip the ReleaseByHandle phase (to profile AutoAssign alone; use with BENCH_TRIALS=1). */
 const RELEASE = envNumber('BENCH_RELEASE', 1) !== 0;
+/** 2 (as deploy/ runs it): also measure two allocator replicas, each serving half the nodes. 1: skip. */
+const REPLICAS = envNumber('BENCH_REPLICAS', 2);
 const WORKERS = HOSTS * CONCURRENCY;
 const TOTAL = WORKERS * ROUNDS;
 
@@ -79,7 +81,7 @@ type NodeCalls = Pick<CoalescedIpamCalls, 'autoAssign' | 'releaseByHandle'>;
  */
 type Variant = 'coalesced' | 'per-call';
 
-function nodeCalls(allocator: Allocator, variant: Variant) {
+async function nodeCalls(replicas: readonly Allocator[], variant: Variant) {
   /** gRPC calls sent, batch calls counting once. */
   const wire = { assign: 0, release: 0 };
   const counted = (ipam: AllocatorClients['ipam']): AllocatorClients['ipam'] => ({
@@ -90,28 +92,33 @@ function nodeCalls(allocator: Allocator, variant: Variant) {
     releaseByHandleBatch: (r, o) => (wire.release++, ipam.releaseByHandleBatch(r, o)),
   });
   if (variant === 'per-call') {
-    const shared = counted(allocator.client.ipam);
-    return { wire, callsFor: (_h: number): NodeCalls => shared, close: () => undefined };
+    const shared = replicas.map((r) => counted(r.client.ipam));
+    return { wire, callsFor: (h: number): NodeCalls => shared[h % shared.length]!, close: () => undefined };
   }
-  const channels = Array.from({ length: HOSTS }, () => connectAllocator(allocator.process.address, { defaultTimeoutMs: 60_000 }));
+  // Node h talks to replica h mod R, as agents behind a Service each keep one connection.
+  const channels = Array.from({ length: HOSTS }, (_, h) => connectAllocator(replicas[h % replicas.length]!.process.address, { defaultTimeoutMs: 60_000 }));
+  // Connected before the clock starts, as a running agent's channel is.
+  await Promise.all(channels.map((c) => c.ipam.getIpamConfig({})));
   const calls = channels.map((c) => coalesceIpamCalls(counted(c.ipam), 60_000));
   return { wire, callsFor: (h: number): NodeCalls => calls[h]!, close: () => channels.forEach((c) => c.close()) };
 }
 
-async function allocatorTrial(allocator: Allocator, etcdPid: number, clientUrl: string, trial: number, variant: Variant) {
+async function allocatorTrial(replicas: readonly Allocator[], etcdPid: number, clientUrl: string, trial: number, variant: Variant) {
+  const allocator = replicas[0]!;
   const client: AllocatorClients = allocator.client;
-  const { wire, callsFor, close } = nodeCalls(allocator, variant);
-  const handle = (w: number, r: number) => `k8s-pod-network.${variant}-t${trial}-w${w}-r${r}`;
-  const cpu0 = { allocator: processCpuSeconds(allocator.process.pid), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage() };
+  const { wire, callsFor, close } = await nodeCalls(replicas, variant);
+  const allocatorCpu = () => replicas.reduce((sum, r) => sum + processCpuSeconds(r.process.pid), 0);
+  const handle = (w: number, r: number) => `k8s-pod-network.${variant}-${replicas.length}-t${trial}-w${w}-r${r}`;
+  const cpu0 = { allocator: allocatorCpu(), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage() };
   const m0 = await scrape(`${allocator.process.metricsUrl}/metrics`);
   const c0 = await etcdCounters(clientUrl);
   const assignFailures = noFailures();
   const assign = await phase(async (w, r) => {
-    const res = await retryTransient(assignFailures, () => callsFor(w % HOSTS).autoAssign(podAutoAssign(host(w % HOSTS), handle(w, r), `pod-${variant}-t${trial}-${w}-${r}`)));
+    const res = await retryTransient(assignFailures, () => callsFor(w % HOSTS).autoAssign(podAutoAssign(host(w % HOSTS), handle(w, r), `pod-${variant}-${replicas.length}-t${trial}-${w}-${r}`)));
     if (res.ipv4?.ips.length !== 1) throw new Error(`AutoAssign ${handle(w, r)} got ${JSON.stringify(res.ipv4)}`);
   });
   const c1 = await etcdCounters(clientUrl);
-  const cpu1 = { allocator: processCpuSeconds(allocator.process.pid), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage(cpu0.bench) };
+  const cpu1 = { allocator: allocatorCpu(), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage(cpu0.bench) };
   const releaseFailures = noFailures();
   const release = !RELEASE ? { latencies: [NaN], wallMs: NaN } : await phase(async (w, r) => {
     let attempts = 0;
@@ -185,11 +192,14 @@ runBenchmark(async (teardown) => {
   const casRuns = [];
   const grpcRuns: TrialResult[] = [];
   const perCallRuns: TrialResult[] = [];
+  const replicaRuns: TrialResult[] = [];
+  const second = REPLICAS > 1 ? await startAllocator(teardown, etcd) : undefined;
   for (let t = 0; t < TRIALS; t++) {
     progress(`trial ${t + 1}/${TRIALS}: single-key CAS baseline, then ${TOTAL} AutoAssign + ${TOTAL} ReleaseByHandle at ${WORKERS} in flight, coalesced as agents send them and one call per request`);
     casRuns.push(await casTrial(etcd.endpoints, clientUrl));
-    grpcRuns.push(await allocatorTrial(allocator, etcdPid, clientUrl, t, 'coalesced'));
-    perCallRuns.push(await allocatorTrial(allocator, etcdPid, clientUrl, t, 'per-call'));
+    grpcRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'coalesced'));
+    perCallRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'per-call'));
+    if (second) replicaRuns.push(await allocatorTrial([allocator, second], etcdPid, clientUrl, t, 'coalesced'));
   }
 
   progress(`unloaded latency: ${SEQUENTIAL} AutoAssign + ReleaseByHandle one at a time`);
@@ -243,6 +253,7 @@ runBenchmark(async (teardown) => {
   });
   const overGrpc = summary(grpcRuns);
   const overGrpcPerCall = summary(perCallRuns);
+  const overGrpcTwoReplicas = replicaRuns.length > 0 ? summary(replicaRuns) : undefined;
   const baseline = {
     casPerSec: round(pick(casRuns, (r) => r.casPerSec)),
     p50Ms: round(pick(casRuns, (r) => r.p50), 2),
@@ -258,12 +269,13 @@ runBenchmark(async (teardown) => {
       allocationsPerTrial: TOTAL,
       trials: TRIALS,
       requests: 'AutoAssign {num4: 1, allOrNothing: true, attributes node/namespace/pod/timestamp} then ReleaseByHandle, as atoll-node-agent sends them. overGrpc: coalesced as the agent does (one channel per node; requests that queue while the node\'s previous call is in flight go as one AutoAssignBatch/ReleaseByHandleBatch call). overGrpcOneCallPerRequest: one gRPC call per request over one shared channel. A call refused as transient (unavailable) is counted and retried after 200 ms (up to 5 attempts), its latency includes the retries',
-      phases: 'all AutoAssigns (each worker 3 in turn), then all ReleaseByHandles; pool 10.0.0.0/14 blockSize 26, every node holds its block before the trial',
+      phases: `all AutoAssigns (each worker ${ROUNDS} in turn), then all ReleaseByHandles; pool 10.0.0.0/14 blockSize 26, every node holds its block before the trial`,
       etcd: 'private single member, data dir on /dev/shm; counts from etcd /metrics (writeTxns = raft proposals committed, successfulWrites = revision delta, failedCompares = the difference, txnRequests/rangeRequests = gRPC requests incl. read-only)',
       etcdIdleOver1s: idleWork,
     },
     overGrpc,
     overGrpcOneCallPerRequest: overGrpcPerCall,
+    ...(overGrpcTwoReplicas && { overGrpcTwoReplicas, ratioTwoReplicasToCas: ratio(overGrpcTwoReplicas.allocationsPerSec, baseline.casPerSec) }),
     baselineSingleKeyCas: baseline,
     ratioAllocationsToCas: ratioToCas,
     ratioOneCallPerRequestToCas: ratio(overGrpcPerCall.allocationsPerSec, baseline.casPerSec),
@@ -272,6 +284,6 @@ runBenchmark(async (teardown) => {
       target('allocations/s ÷ single-key CAS/s (same concurrency)', ratioToCas, '>=', 1.5, '×'),
       target(`AutoAssign p99 at ${WORKERS} in flight`, overGrpc.autoAssignP99Ms, '<', 100, 'ms'),
     ],
-    raw: { grpcRuns, perCallRuns, casRuns },
+    raw: { grpcRuns, perCallRuns, replicaRuns, casRuns },
   });
 });
