@@ -9,7 +9,7 @@ import { BlockCache } from './assign/block-cache';
 import { autoAssignBatch } from './assign/auto-assign';
 import { getIpamConfig, updateIpamConfig } from './config';
 import { IpamError, Messages } from './errors';
-import { KeyedQueue } from './host-queue';
+import { KeyedQueue } from './keyed-queue';
 import type {
   AssignIpRequest,
   AssignmentAttributes,

@@ -3,7 +3,7 @@ import type { IpamHandle } from '@atoll/model';
 import { Datastore } from '@atoll/store';
 import type { BlockCache } from '../assign/block-cache';
 import type { OrdinalRelease } from '../block';
-import { KeyedQueue } from '../host-queue';
+import { KeyedQueue } from '../keyed-queue';
 import { blockChange, Change, commitChanges, handleChange, IpamRecords, type HandleRecord } from '../io';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import {

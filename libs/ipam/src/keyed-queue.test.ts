@@ -1,4 +1,4 @@
-import { KeyedQueue } from './host-queue';
+import { KeyedQueue } from './keyed-queue';
 
 /** A handler that records every batch and answers each request with `<key>:<request>`. */
 function recordingQueue(maxWeight: number, fail?: (key: string, reqs: readonly string[]) => Error | undefined) {
