@@ -1,7 +1,7 @@
 import { noop } from 'cockatiel';
 import type { CallOptionsFactory } from 'etcd3';
 import { StoreInvalidRequestError } from '../errors';
-import { buildEtcdClientOptions, DEFAULT_REQUEST_TIMEOUT_MS, resolveListPageSize, type EtcdDatastoreOptions, type EtcdTlsOptions } from './etcd-client-options';
+import { buildEtcdClientOptions, DEFAULT_REQUEST_TIMEOUT_MS, type EtcdDatastoreOptions, type EtcdTlsOptions } from './etcd-client-options';
 
 const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n');
 const cert = Buffer.from('-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n');
@@ -43,10 +43,6 @@ describe('buildEtcdClientOptions', () => {
     ['a negative request timeout', { endpoints: https, requestTimeoutMs: -5 }],
   ])('rejects %s', (_name, options) => {
     expect(() => buildEtcdClientOptions(options)).toThrow(StoreInvalidRequestError);
-  });
-
-  it.each([0, -1, 2.5, Number.NaN])('rejects a list page size of %s keys', (size) => {
-    expect(() => resolveListPageSize(size)).toThrow(new StoreInvalidRequestError(`listPageSize must be a positive whole number of keys, got ${size}`));
   });
 
   it('copies the endpoints so later changes by the caller have no effect', () => {

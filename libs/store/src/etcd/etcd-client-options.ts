@@ -20,11 +20,7 @@ export interface EtcdDatastoreOptions {
   tls?: EtcdTlsOptions;
   /** Bound on every unary call, retries included; past it the call fails with StoreUnavailableError. */
   requestTimeoutMs?: number;
-  /** Keys per range request of list() (default 500); each page has its own time bound. */
-  listPageSize?: number;
 }
-
-export const DEFAULT_LIST_PAGE_SIZE = 500;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
@@ -67,14 +63,6 @@ export function buildEtcdClientOptions(options: EtcdDatastoreOptions): IOptions 
       }).next(),
     },
   };
-}
-
-export function resolveListPageSize(size: number | undefined): number {
-  if (size === undefined) return DEFAULT_LIST_PAGE_SIZE;
-  if (!Number.isSafeInteger(size) || size <= 0) {
-    throw new StoreInvalidRequestError(`listPageSize must be a positive whole number of keys, got ${size}`);
-  }
-  return size;
 }
 
 export function resolveRequestTimeout(requestTimeoutMs: number | undefined): number {

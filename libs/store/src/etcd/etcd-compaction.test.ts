@@ -2,9 +2,7 @@ import { Etcd3 } from 'etcd3';
 import { startEtcdCluster, type EtcdCluster } from '../../../../tools/etcd/launcher';
 import { StoreCompactedError } from '../errors';
 import { recordWatch } from '../testing/watch-recorder';
-import { callOptionsWithin } from './etcd-call';
 import { EtcdDatastore } from './etcd-datastore';
-import { listEtcdPage } from './etcd-reads';
 
 // Compaction is cluster-wide and would break other test files' watches on the shared etcd,
 // so this file compacts its own private member.
@@ -51,25 +49,6 @@ describe('EtcdDatastore watches and compaction', () => {
       { type: 'put', key: '/b', value: 'after', revision: compactAt + 1n },
     ]);
     await recording.handle.close();
-  });
-
-  it("reports a list page whose pinned revision was compacted away as StoreCompactedError (list() starts over on it)", async () => {
-    for (let i = 0; i < 4; i++) await put(`/pages/k${i}`, `v${i}`);
-    const ns = admin.namespace('/compaction/');
-    const first = await listEtcdPage(ns, '/pages/', { limit: 2 }, callOptionsWithin(5000));
-    const { revision: now } = await put('/pages/k1', 'changed');
-    await admin.kv.compact({ revision: now.toString(), physical: true });
-    await expect(listEtcdPage(ns, '/pages/', { after: first.nextAfter!, revision: first.revision, limit: 2 }, callOptionsWithin(5000))).rejects.toBeInstanceOf(
-      StoreCompactedError,
-    );
-    const paged = new EtcdDatastore({ endpoints: cluster.endpoints, namespace: '/compaction/', listPageSize: 2 });
-    try {
-      const listed = await paged.list('/pages/');
-      expect(listed.items.map((kv) => kv.value)).toEqual(['v0', 'changed', 'v2', 'v3']);
-      expect(listed.revision).toBeGreaterThanOrEqual(now);
-    } finally {
-      await paged.close();
-    }
   });
 
   it('accepts a watch from a future revision and delivers changes once it is reached', async () => {

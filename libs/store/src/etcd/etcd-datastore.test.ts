@@ -5,5 +5,3 @@ import { makeEtcdTestStore } from '../testing/etcd-test-store';
 // The same contract as MemoryDatastore, on the real etcd jest's global setup started.
 describeStoreContract('EtcdDatastore', makeEtcdTestStore);
 describeLeaseContract('EtcdDatastore', makeEtcdTestStore);
-// list() reads in pages; with 2 keys a page every listing in the contract spans pages.
-describeStoreContract('EtcdDatastore, listing 2 keys a page', () => makeEtcdTestStore({ listPageSize: 2 }));

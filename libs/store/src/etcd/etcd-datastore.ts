@@ -4,10 +4,10 @@ import { StoreClosedError, StoreCompactedError, StoreError } from '../errors';
 import { validateLeaseId, validateLeaseTtl, validateMutationLeases } from '../lease-validation';
 import { validateKey, validateKeys, validateTransaction, validateWatchRevision } from '../request-validation';
 import { callOptionsWithin, type EtcdCallOptions } from './etcd-call';
-import { buildEtcdClientOptions, resolveListPageSize, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
+import { buildEtcdClientOptions, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
 import { toStoreError } from './etcd-errors';
 import { grantEtcdLease, keepAliveEtcdLease, revokeEtcdLease } from './etcd-leases';
-import { isRevisionCompacted, listEtcdPage, listEtcdPrefixKeys, readEtcdKey } from './etcd-reads';
+import { isRevisionCompacted, listEtcdPrefix, listEtcdPrefixKeys, readEtcdKey } from './etcd-reads';
 import { commitEtcdTransaction, readEtcdSnapshot } from './etcd-transaction';
 import { startEtcdWatch, type EtcdWatch } from './etcd-watch';
 import { withTimeBound } from './time-bound';
@@ -22,13 +22,11 @@ export class EtcdDatastore implements LeasingDatastore {
   private readonly client: Etcd3;
   private readonly ns: Namespace;
   private readonly requestTimeoutMs: number;
-  private readonly listPageSize: number;
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
 
   constructor(options: EtcdDatastoreOptions) {
     this.requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs);
-    this.listPageSize = resolveListPageSize(options.listPageSize);
     this.client = new Etcd3(buildEtcdClientOptions(options));
     this.ns = options.namespace ? this.client.namespace(options.namespace) : this.client;
   }
@@ -48,35 +46,8 @@ export class EtcdDatastore implements LeasingDatastore {
     });
   }
 
-  /**
-   * Pages of `listPageSize` keys, each its own range request with its own time bound, all
-   * at the first page's revision: one snapshot, yet a listing of thousands of blocks (tens
-   * of MiB) is never one answer that must arrive within a single deadline.
-   */
-  async list(prefix: string): Promise<{ items: Kv[]; revision: bigint }> {
-    // etcd keeps minutes of history; a listing that outlives its revision starts over.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.listPages(prefix);
-      } catch (err) {
-        if (!(err instanceof StoreCompactedError) || attempt >= 3) throw err;
-      }
-    }
-  }
-
-  private async listPages(prefix: string): Promise<{ items: Kv[]; revision: bigint }> {
-    const items: Kv[] = [];
-    let after: Buffer | undefined;
-    let revision: bigint | undefined;
-    for (;;) {
-      const page = await this.run('list', (call) =>
-        listEtcdPage(this.ns, prefix, { ...(after && { after }), ...(revision !== undefined && { revision }), limit: this.listPageSize }, call),
-      );
-      items.push(...page.items);
-      revision = page.revision;
-      if (page.nextAfter === undefined) return { items, revision };
-      after = page.nextAfter;
-    }
+  list(prefix: string): Promise<{ items: Kv[]; revision: bigint }> {
+    return this.run('list', (call) => listEtcdPrefix(this.ns, prefix, call));
   }
 
   listKeys(prefix: string): Promise<string[]> {

@@ -1,6 +1,5 @@
-import { GRPCOutOfRangeError, Range, type Namespace } from 'etcd3';
+import { GRPCOutOfRangeError, type Namespace } from 'etcd3';
 import type { Kv } from '../datastore';
-import { StoreCompactedError } from '../errors';
 import type { EtcdCallOptions } from './etcd-call';
 import { toKv, toRevision } from './etcd-kv';
 
@@ -12,45 +11,17 @@ export async function readEtcdKey(ns: Namespace, key: string, call: EtcdCallOpti
   return found ? toKv(key, found) : undefined;
 }
 
-export interface ListPage {
-  readonly items: Kv[];
-  /** The revision the page was read at: the first page's header revision, pinned for the rest. */
-  readonly revision: bigint;
-  /** Where the next page starts (after this key); undefined when this was the last page. */
-  readonly nextAfter: Buffer | undefined;
-}
-
-/**
- * One page of a prefix listing: at most `limit` keys after `after` (from the start when
- * undefined), at `revision` (the current one when undefined). Pages read at one revision
- * form a single consistent snapshot, however long the listing takes.
- */
-export async function listEtcdPage(
+/** One range request: etcd answers it from a single revision, which it reports in the header. */
+export async function listEtcdPrefix(
   ns: Namespace,
   prefix: string,
-  page: { after?: Buffer; revision?: bigint; limit: number },
   call: EtcdCallOptions,
-): Promise<ListPage> {
-  const range = Range.prefix(prefix);
-  // The smallest key after `after` is `after` + NUL.
-  const start = page.after ? Buffer.concat([page.after, Buffer.from([0])]) : range.start;
-  let builder = ns.getAll().inRange({ start, end: range.end }).sort('Key', 'Ascend').limit(page.limit);
-  if (page.revision !== undefined) builder = builder.revision(page.revision.toString());
-  let response;
-  try {
-    response = await builder.options(call).exec();
-  } catch (err) {
-    // A later page's revision compacted away since the first page (OUT_OF_RANGE; a future
-    // revision is impossible here, it came from etcd's own header).
-    if (page.revision !== undefined && err instanceof GRPCOutOfRangeError) throw new StoreCompactedError(page.revision, err);
-    throw err;
-  }
-  const last = response.kvs.at(-1);
+): Promise<{ items: Kv[]; revision: bigint }> {
+  const response = await ns.getAll().prefix(prefix).sort('Key', 'Ascend').options(call).exec();
   return {
     // MultiRangeBuilder.exec() has already removed the namespace from these keys.
     items: response.kvs.map((kv) => toKv(kv.key.toString('utf8'), kv)),
-    revision: page.revision ?? toRevision(response.header.revision),
-    nextAfter: response.more && last ? last.key : undefined,
+    revision: toRevision(response.header.revision),
   };
 }
 

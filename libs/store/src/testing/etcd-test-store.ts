@@ -28,7 +28,7 @@ export interface EtcdTestStore {
 }
 
 /** An EtcdDatastore on the test etcd, isolated from every other test by a fresh random namespace. */
-export async function makeEtcdTestStore(options: { requestTimeoutMs?: number; listPageSize?: number } = {}): Promise<EtcdTestStore> {
+export async function makeEtcdTestStore(options: { requestTimeoutMs?: number } = {}): Promise<EtcdTestStore> {
   const endpoints = etcdTestEndpoints();
   const namespace = `/atoll-test/${randomUUID()}/`;
   const store = new EtcdDatastore({ endpoints, namespace, ...options });
