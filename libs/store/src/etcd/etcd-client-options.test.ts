@@ -1,6 +1,7 @@
 import { noop } from 'cockatiel';
 import type { CallOptionsFactory } from 'etcd3';
 import { StoreInvalidRequestError } from '../errors';
+import { EtcdDatastore } from './etcd-datastore';
 import { buildEtcdClientOptions, DEFAULT_REQUEST_TIMEOUT_MS, type EtcdDatastoreOptions, type EtcdTlsOptions } from './etcd-client-options';
 
 const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n');
@@ -43,6 +44,12 @@ describe('buildEtcdClientOptions', () => {
     ['a negative request timeout', { endpoints: https, requestTimeoutMs: -5 }],
   ])('rejects %s', (_name, options) => {
     expect(() => buildEtcdClientOptions(options)).toThrow(StoreInvalidRequestError);
+  });
+
+  it.each([0, -1, Number.NaN])('refuses a list timeout of %s ms', (ms) => {
+    expect(() => new EtcdDatastore({ endpoints: ['http://127.0.0.1:2379'], listTimeoutMs: ms })).toThrow(
+      new StoreInvalidRequestError(`listTimeoutMs must be a positive number of milliseconds, got ${ms}`),
+    );
   });
 
   it('copies the endpoints so later changes by the caller have no effect', () => {

@@ -20,9 +20,12 @@ export interface EtcdDatastoreOptions {
   tls?: EtcdTlsOptions;
   /** Bound on every unary call, retries included; past it the call fails with StoreUnavailableError. */
   requestTimeoutMs?: number;
+  /** Bound on list(), retries included (default 15 s, at least requestTimeoutMs): one answer of a whole prefix can be tens of MiB. */
+  listTimeoutMs?: number;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+export const DEFAULT_LIST_TIMEOUT_MS = 15_000;
 
 // Retries of one call (cockatiel counts retries, not attempts); etcd3 sends successive
 // attempts round the members in shuffled order. Decorrelated-jitter exponential backoff;
@@ -65,10 +68,10 @@ export function buildEtcdClientOptions(options: EtcdDatastoreOptions): IOptions 
   };
 }
 
-export function resolveRequestTimeout(requestTimeoutMs: number | undefined): number {
-  if (requestTimeoutMs === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+export function resolveRequestTimeout(requestTimeoutMs: number | undefined, name = 'requestTimeoutMs', fallback = DEFAULT_REQUEST_TIMEOUT_MS): number {
+  if (requestTimeoutMs === undefined) return fallback;
   if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
-    throw new StoreInvalidRequestError(`requestTimeoutMs must be a positive number of milliseconds, got ${requestTimeoutMs}`);
+    throw new StoreInvalidRequestError(`${name} must be a positive number of milliseconds, got ${requestTimeoutMs}`);
   }
   return requestTimeoutMs;
 }

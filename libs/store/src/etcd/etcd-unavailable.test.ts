@@ -18,6 +18,7 @@ const operations: Array<[string, (store: Datastore) => Promise<unknown>]> = [
   ['watch', (s) => s.watch('/', 1n, () => undefined, () => undefined)],
 ];
 
+/** list() has a bound of its own (listTimeoutMs); here it is set to the same as every other call's. */
 async function expectUnavailableWithinBound(work: () => Promise<unknown>): Promise<void> {
   const started = Date.now();
   const error = await work().then(
@@ -45,7 +46,7 @@ describe('EtcdDatastore when etcd is unreachable', () => {
       cluster.members[0]!.start();
       await cluster.members[0]!.waitHealthy();
     }
-    store = new EtcdDatastore({ endpoints: cluster.endpoints, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    store = new EtcdDatastore({ endpoints: cluster.endpoints, requestTimeoutMs: REQUEST_TIMEOUT_MS, listTimeoutMs: REQUEST_TIMEOUT_MS });
   });
   afterEach(() => store.close());
 
@@ -59,6 +60,7 @@ describe('EtcdDatastore when etcd is unreachable', () => {
     const nowhere = new EtcdDatastore({
       endpoints: [`http://127.0.0.1:${await freePort()}`],
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      listTimeoutMs: REQUEST_TIMEOUT_MS,
     });
     try {
       await expectUnavailableWithinBound(() => operation(nowhere));
