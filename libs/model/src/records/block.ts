@@ -133,27 +133,12 @@ export function encodeBlock(b: AllocationBlock): string {
     `{"cidr":${JSON.stringify(formatCidr(b.cidr))},"affinity":${JSON.stringify(b.affinity)}` +
     (b.affinityClaimTime !== undefined ? `,"affinity_claim_time":${JSON.stringify(b.affinityClaimTime)}` : '') +
     `,"allocations":${JSON.stringify(b.allocations)},"unallocated":${JSON.stringify(b.unallocated)}` +
-    `,"attributes":[${b.attributes.map(attributeText).join(',')}]` +
+    `,"attributes":${JSON.stringify(b.attributes.map(encodeAttribute))}` +
     `,"sequenceNumber":${integerText(b.sequenceNumber)},"sequenceNumberForAllocation":{${seqs}}` +
     `,"deleted":${JSON.stringify(b.deleted)}` +
     (b.hostAffinity !== undefined ? `,"hostAffinity":${JSON.stringify(b.hostAffinity)}` : '') +
     '}'
   );
-}
-
-/**
- * Attribute entries are immutable and carried over from one version of a block to the
- * next (an allocation adds one, a release drops one), so each is encoded once.
- */
-const attributeTexts = new WeakMap<AllocationAttribute, string>();
-
-function attributeText(a: AllocationAttribute): string {
-  let text = attributeTexts.get(a);
-  if (text === undefined) {
-    text = JSON.stringify(encodeAttribute(a));
-    attributeTexts.set(a, text);
-  }
-  return text;
 }
 
 /** A uint64 as JSON digits, whether it arrived as bigint or as a (safe) number. */
