@@ -44,6 +44,8 @@ export interface IpamEngineOptions {
    * to the transaction; etcd allows 128 operations in one.
    */
   readonly maxBatch?: number;
+  /** Blocks kept for planning without a read (see BlockCache); default DEFAULT_BLOCK_CACHE_SIZE. */
+  readonly blockCacheSize?: number;
 }
 
 type HostTask = { kind: 'auto'; req: AutoAssignRequest } | { kind: 'ip'; req: AssignIpRequest };
@@ -94,7 +96,7 @@ export class IpamEngine implements Ipam {
   private readonly hostQueue: KeyedQueue<HostTask, HostResult>;
   private readonly blockReleaser: BlockReleaser;
   private readonly affinityCache = new HostAffinityCache();
-  private readonly blockCache = new BlockCache();
+  private readonly blockCache: BlockCache;
   private readonly handleLocations = new HandleLocations();
 
   constructor(opts: IpamEngineOptions) {
@@ -103,6 +105,7 @@ export class IpamEngine implements Ipam {
     this.now = opts.now ?? (() => new Date());
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
     const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.blockCache = new BlockCache(opts.blockCacheSize);
     this.hostQueue = new KeyedQueue((host, tasks) => this.runHostBatch(host, tasks), maxBatch);
     this.blockReleaser = new BlockReleaser({ ds: this.ds, now: this.now, retry: this.retry, blockCache: this.blockCache }, maxBatch);
   }
