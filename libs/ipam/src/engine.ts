@@ -98,6 +98,8 @@ export class IpamEngine implements Ipam {
   private readonly affinityCache = new HostAffinityCache();
   private readonly blockCache: BlockCache;
   private readonly handleLocations = new HandleLocations();
+  /** Assignments in progress on this engine, by handle: settle (never reject) when done. */
+  private readonly assignments = new Map<string, Promise<void>>();
 
   constructor(opts: IpamEngineOptions) {
     this.ds = opts.datastore;
@@ -117,16 +119,32 @@ export class IpamEngine implements Ipam {
     checkName('hostname', req.hostname);
     checkAttributes(req.attributes);
     if (!req.intendedUse) throw new IpamError('invalid-argument', Messages.mustSpecifyUse);
-    const result = (await this.hostQueue.submit(req.hostname, { kind: 'auto', req })) as AutoAssignResult;
+    const result = (await this.assigning(req.handleId, this.hostQueue.submit(req.hostname, { kind: 'auto', req }))) as AutoAssignResult;
     this.handleLocations.learn(req.handleId, [...result.ipv4.ips, ...result.ipv6.ips]);
     return result;
+  }
+
+  /**
+   * Tracks an assignment under its handle until it settles, so that a release of the same
+   * handle on this engine waits for it (see releaseByHandle).
+   */
+  private assigning<T>(handleId: string, work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.assignments.set(handleId, settled);
+    void settled.then(() => {
+      if (this.assignments.get(handleId) === settled) this.assignments.delete(handleId);
+    });
+    return work;
   }
 
   async assignIP(req: AssignIpRequest): Promise<string> {
     checkName('handleId', req.handleId);
     checkName('hostname', req.hostname);
     checkAttributes(req.attributes);
-    return (await this.hostQueue.submit(req.hostname, { kind: 'ip', req })) as string;
+    return (await this.assigning(req.handleId, this.hostQueue.submit(req.hostname, { kind: 'ip', req }))) as string;
   }
 
   private async runHostBatch(host: string, tasks: readonly HostTask[]): Promise<(HostResult | Error)[]> {
@@ -168,6 +186,10 @@ export class IpamEngine implements Ipam {
 
   async releaseByHandle(handleId: string): Promise<string[]> {
     checkName('handleId', handleId);
+    // A release that overtakes its own pod's assignment (the runtime gave up on the ADD,
+    // whose caller went away, and sent the DEL while the assignment still waited here)
+    // would find nothing and the assignment would land after it: a leak. It waits instead.
+    await this.assignments.get(handleId);
     const ctx = await this.resources.context();
     return releaseByHandle(
       { ds: this.ds, now: this.now, retry: this.retry, cooldownSeconds: ctx.config.ipCooldownSeconds, releaser: this.blockReleaser, locations: this.handleLocations },

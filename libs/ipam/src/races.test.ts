@@ -141,6 +141,36 @@ describeWithStores('racing writers', (env) => {
     expect((await env().engine.check()).problems).toBe(0);
   });
 
+  it("releases an assignment still in progress on the same engine instead of overtaking it (no leak)", async () => {
+    await putNode(env().ds, 'host-a');
+    await putPool(env().ds, 'p', { cidr: '10.0.0.0/26' });
+    await env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'warm', hostname: 'host-a' });
+    const intercepted = new InterceptingDatastore(env().ds);
+    const engine = new IpamEngine({ datastore: intercepted });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let commitWaiting!: () => void;
+    const reachedCommit = new Promise<void>((resolve) => (commitWaiting = resolve));
+    intercepted.beforeNextCommit(async () => {
+      commitWaiting();
+      await gate; // the assignment's transaction is slow (etcd electing a leader)
+    });
+    const assigned = engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'pod', hostname: 'host-a' });
+    await reachedCommit;
+    const released = engine.releaseByHandle('pod');
+    // give the release time to read the handle, as it would without waiting for the assignment
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    open();
+    const [a, r] = await Promise.all([assigned, released]);
+    expect(r).toEqual([a.ipv4.ips[0]!.split('/')[0]]);
+    await expect(env().engine.ipsByHandle('pod')).rejects.toMatchObject({ code: 'not-found' });
+    expect((await env().engine.check()).problems).toBe(0);
+  });
+
+  it('still answers not-found for a handle that was never assigned on this engine', async () => {
+    await expect(env().engine.releaseByHandle('never')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
   it('answers a repeated AssignIP of the same handle with its address instead of "already assigned"', async () => {
     await putNode(env().ds, 'host-a');
     await putPool(env().ds, 'p', { cidr: '10.0.0.0/26' });
