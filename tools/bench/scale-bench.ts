@@ -9,7 +9,9 @@
 // BENCH_SCALE_POOL (10.0.0.0/12), BENCH_SCALE_BLOCK_SIZE (26), BENCH_SCALE_CONCURRENCY
 // (200 fill requests in flight), BENCH_SCALE_CLAIM_CONCURRENCY (8 in flight while each
 // node's first address claims its block), BENCH_SCALE_PROBE_HOSTS (20), BENCH_SCALE_PROBE_ROUNDS (5;
-// each round: 10 AutoAssigns per probe host, one in flight per host, then released).
+// each round: 10 AutoAssigns per probe host, one in flight per host, then released),
+// BENCH_SCALE_ETCD_COMPACTION_RETENTION (5m, as deploy/ runs etcd; e.g. 1h keeps etcd from
+// compacting during the run, to tell its compaction apart from the allocator's own pauses).
 // `npm run bench` runs it reduced (500 nodes, 15,000 addresses).
 import { credentials } from '@grpc/grpc-js';
 import { CheckResponse, GetUtilizationResponse, IpamClient, ListAllocationsResponse, ListResourcesResponse, ResourcesClient } from '@atoll/api';
@@ -32,6 +34,7 @@ const PROBE_HOSTS = Math.min(NODES, envNumber('BENCH_SCALE_PROBE_HOSTS', 20));
 const PROBE_ROUNDS = envNumber('BENCH_SCALE_PROBE_ROUNDS', 5);
 const PROBE_PER_HOST = 10;
 const CLAIM_PROBES = envNumber('BENCH_SCALE_CLAIM_PROBES', 10);
+const COMPACTION_RETENTION = process.env.BENCH_SCALE_ETCD_COMPACTION_RETENTION || '5m';
 
 const node = (i: number) => `node-${String(i).padStart(5, '0')}`;
 
@@ -186,8 +189,8 @@ runBenchmark(async (teardown) => {
   const facts = await machineFacts();
   const blockCapacity = 2 ** (32 - BLOCK_SIZE);
   if (Math.ceil(ADDRESSES / NODES) + PROBE_PER_HOST > blockCapacity) progress(`note: ${Math.ceil(ADDRESSES / NODES)} addresses per node do not fit one /${BLOCK_SIZE} block with the probe's ${PROBE_PER_HOST}; probe hosts claim more blocks`);
-  progress(`starting etcd (auto-compaction every 5 minutes as deployed, quota 8 GiB) and the allocator`);
-  const etcd = await startEtcd(teardown, ['--quota-backend-bytes', String(8 * 2 ** 30)]);
+  progress(`starting etcd (periodic auto-compaction keeping ${COMPACTION_RETENTION} of history, quota 8 GiB) and the allocator`);
+  const etcd = await startEtcd(teardown, ['--quota-backend-bytes', String(8 * 2 ** 30), '--auto-compaction-retention', COMPACTION_RETENTION]);
   const etcdUrl = etcd.endpoints[0]!;
   const etcdPid = etcd.members[0]!.pid!;
   const allocator = await startAllocator(teardown, etcd);
@@ -284,7 +287,7 @@ runBenchmark(async (teardown) => {
       probe: `${PROBE_ROUNDS} rounds × ${PROBE_HOSTS} hosts × ${PROBE_PER_HOST} AutoAssigns, one in flight per host (${PROBE_HOSTS} in flight), released after each round; the probe hosts hold a block in both states`,
       newNodeFirstAssign: `${CLAIM_PROBES} nodes registered after the state was reached, one AutoAssign each, one at a time: each claims a block`,
       restart: 'SIGKILL, then spawn with the same flags; servingMs = until gRPC health answers SERVING (port accepting, then a health check over a fresh channel), readyMs = until /readyz answers 200 as well (the allocator now reports SERVING before its resource cache has loaded; /readyz is when it can serve); polled every 10 ms',
-      etcd: 'private single member on /dev/shm, periodic auto-compaction keeping 5 minutes of history (as deploy/ runs it), quota 8 GiB; dbSize is the file (its high-water mark), dbSizeInUse the part holding data',
+      etcd: `private single member on /dev/shm, periodic auto-compaction keeping ${COMPACTION_RETENTION} of history (deploy/ runs 5m), quota 8 GiB; dbSize is the file (its high-water mark), dbSizeInUse the part holding data`,
       atollctl: 'dist/bin/atollctl as a process, NODE_EXTRA_CA_CERTS unset; wall time spawn to exit',
     },
     registerNodes: { ms: nodes.ms, concurrency: 8, transientFailuresRetried: nodes.value },
