@@ -27,12 +27,18 @@ const io: CtlIo = {
   writeFile: (path, text) => writeFile(path, text, { mode: 0o600 }),
 };
 
+/** Bound on each call atollctl makes to the allocator. */
+const CALL_TIMEOUT_MS = 60_000;
+
 runAtollctl(process.argv.slice(2), {
   io,
   err: (text) => void process.stderr.write(text),
   env: process.env,
   connect: (address, tls) => {
-    const clients = connectAllocator(address, tls ? { credentials: channelCredentialsFromFiles(tls) } : {});
+    // A full-cluster check or show moves tens of MiB (150 000 addresses: ~30 MiB per listing)
+    // and can take longer than a client's usual 10 s; an allocator that does not answer at
+    // all is caught first by the 2 s health probe.
+    const clients = connectAllocator(address, { defaultTimeoutMs: CALL_TIMEOUT_MS, ...(tls && { credentials: channelCredentialsFromFiles(tls) }) });
     return { ...clients, diagnose: () => diagnoseConnection(address, tls ? readTlsFiles(tls) : undefined) };
   },
 }).then(
