@@ -88,9 +88,14 @@ function authorizeBatch(
       noteRefusal(opts, itemMethod, identity, err);
       throw err;
     });
-  void judgeBatch(call.request, judge).then((judged) => {
-    // The handler reads the request from the call: give it a view holding only the allowed requests.
-    const view = Object.create(call, { request: { value: { ...(call.request as object), requests: judged.allowed } } }) as AnyCall;
-    handler(view, (err, res) => callback?.(err, err ? res : judged.merge(res as { outcomes: unknown[] })));
-  });
+  judgeBatch(call.request, judge)
+    .then((judged) => {
+      // The handler reads the request from the call: give it a view holding only the allowed requests.
+      const view = Object.create(call, { request: { value: { ...(call.request as object), requests: judged.allowed } } }) as AnyCall;
+      handler(view, (err, res) => callback?.(err, err ? res : judged.merge(res as { outcomes: unknown[] })));
+    })
+    .catch((err: unknown) => {
+      opts.log.error({ err, method }, 'batch could not be served');
+      callback?.(toStatus(err) as ServiceError, null);
+    });
 }
