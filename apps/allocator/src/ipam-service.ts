@@ -35,7 +35,28 @@ function sequenceNumber(text: string): bigint | undefined {
   return BigInt(text);
 }
 
-function autoAssignRequest(req: WireAutoAssign) {
+const signals = new WeakMap<object, AbortSignal>();
+
+/**
+ * Aborted when the call is cancelled (the client went away or its deadline passed), so
+ * the engine does not start a request nobody waits for. One per call: the requests of a
+ * batch call share it.
+ */
+function callSignal(call: unknown): AbortSignal | undefined {
+  const c = call as { cancelled?: boolean; on?: (event: 'cancelled', listener: () => void) => unknown } | undefined;
+  if (!c || typeof c.on !== 'function') return undefined;
+  let signal = signals.get(c);
+  if (!signal) {
+    const controller = new AbortController();
+    if (c.cancelled) controller.abort();
+    else c.on('cancelled', () => controller.abort());
+    signal = controller.signal;
+    signals.set(c, signal);
+  }
+  return signal;
+}
+
+function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined) {
   const use = intendedUse(req.intendedUse);
   if (!use) throw new IpamError('invalid-argument', 'must specify the intended use when assigning an IP');
   return {
@@ -49,18 +70,21 @@ function autoAssignRequest(req: WireAutoAssign) {
     ...(req.maxBlocksPerHost > 0 && { maxBlocksPerHost: req.maxBlocksPerHost }),
     intendedUse: use,
     namespaceLabels: req.namespaceLabels,
+    ...(signal && { signal }),
   };
 }
 
 export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: AllocatorMetrics): IpamServer {
   const handlers: Omit<AsyncHandlers<IpamServer>, 'autoAssignBatch' | 'releaseByHandleBatch'> = {
-    autoAssign: async (req: WireAutoAssign) => {
-      const r = req.allOrNothing ? await autoAssignAllOrNothing(engine, autoAssignRequest(req)) : await engine.autoAssign(autoAssignRequest(req));
+    autoAssign: async (req: WireAutoAssign, call) => {
+      const request = autoAssignRequest(req, callSignal(call));
+      const r = req.allOrNothing ? await autoAssignAllOrNothing(engine, request) : await engine.autoAssign(request);
       return { ipv4: family(r.ipv4), ipv6: family(r.ipv6) };
     },
-    assignIp: async (req) => {
+    assignIp: async (req, call) => {
       const use = intendedUse(req.intendedUse);
-      const ip = await engine.assignIP({ ip: req.ip, handleId: req.handleId, attributes: req.attributes, hostname: req.hostname, ...(use && { intendedUse: use }) });
+      const signal = callSignal(call);
+      const ip = await engine.assignIP({ ip: req.ip, handleId: req.handleId, attributes: req.attributes, hostname: req.hostname, ...(use && { intendedUse: use }), ...(signal && { signal }) });
       return { ip };
     },
     releaseIPs: async (req) => {

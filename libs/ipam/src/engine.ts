@@ -147,7 +147,18 @@ export class IpamEngine implements Ipam {
     return (await this.assigning(req.handleId, this.hostQueue.submit(req.hostname, { kind: 'ip', req }))) as string;
   }
 
-  private async runHostBatch(host: string, tasks: readonly HostTask[]): Promise<(HostResult | Error)[]> {
+  private async runHostBatch(host: string, batch: readonly HostTask[]): Promise<(HostResult | Error)[]> {
+    // A request whose caller went away while it waited is not started: its runtime has been
+    // told to try again and sends a DEL, so an assignment made now would only have to be
+    // released again (or leak, if the DEL went through first).
+    const gone = batch.map((t) => t.req.signal?.aborted === true);
+    const tasks = batch.filter((_, i) => !gone[i]);
+    const served = tasks.length === 0 ? [] : await this.serveHostTasks(host, tasks);
+    let next = 0;
+    return gone.map((isGone) => (isGone ? new IpamError('unavailable', 'the request was cancelled by its caller before it started') : served[next++]!));
+  }
+
+  private async serveHostTasks(host: string, tasks: readonly HostTask[]): Promise<(HostResult | Error)[]> {
     const ctx = await this.resources.context();
     const results: (HostResult | Error)[] = new Array(tasks.length);
     const autos: number[] = [];

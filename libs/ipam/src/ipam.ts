@@ -26,6 +26,8 @@ export interface AutoAssignRequest {
   readonly intendedUse: IntendedUse;
   /** Labels of the pod's namespace, for pools' namespaceSelector. */
   readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** Aborted when the caller has gone away: a request still waiting for its host is then not started. */
+  readonly signal?: AbortSignal;
 }
 
 export interface FamilyAssignment {
@@ -49,6 +51,8 @@ export interface AssignIpRequest {
   readonly attributes: Readonly<Record<string, string>>;
   readonly hostname: string;
   readonly intendedUse?: IntendedUse;
+  /** As AutoAssignRequest.signal. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ReleaseOptions {

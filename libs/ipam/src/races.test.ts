@@ -167,6 +167,34 @@ describeWithStores('racing writers', (env) => {
     expect((await env().engine.check()).problems).toBe(0);
   });
 
+  it('does not start a request whose caller went away while it waited for its host', async () => {
+    await putNode(env().ds, 'host-a');
+    await putPool(env().ds, 'p', { cidr: '10.0.0.0/26' });
+    await env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'warm', hostname: 'host-a' });
+    const intercepted = new InterceptingDatastore(env().ds);
+    const engine = new IpamEngine({ datastore: intercepted });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let commitWaiting!: () => void;
+    const reachedCommit = new Promise<void>((resolve) => (commitWaiting = resolve));
+    intercepted.beforeNextCommit(async () => {
+      commitWaiting();
+      await gate;
+    });
+    const first = engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'first', hostname: 'host-a' });
+    await reachedCommit;
+    const caller = new AbortController();
+    const waiting = engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'gone', hostname: 'host-a', signal: caller.signal });
+    const stays = engine.assignIP({ ip: '10.0.0.40', handleId: 'stays', hostname: 'host-a', attributes: {} });
+    caller.abort();
+    open();
+    await expect(waiting).rejects.toMatchObject({ code: 'unavailable', retryable: true });
+    await expect(first).resolves.toMatchObject({ ipv4: { ips: [expect.any(String)] } });
+    await expect(stays).resolves.toBe('10.0.0.40');
+    await expect(env().engine.ipsByHandle('gone')).rejects.toMatchObject({ code: 'not-found' });
+    expect((await env().engine.check()).problems).toBe(0);
+  });
+
   it('still answers not-found for a handle that was never assigned on this engine', async () => {
     await expect(env().engine.releaseByHandle('never')).rejects.toMatchObject({ code: 'not-found' });
   });
