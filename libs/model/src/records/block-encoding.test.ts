@@ -64,6 +64,15 @@ describe('encodeBlock', () => {
     );
   });
 
+  it('keeps an attribute key named "__proto__" through decode and encode', () => {
+    const text =
+      '{"cidr":"10.0.0.0/29","affinity":null,"allocations":[0,null,null,null,null,null,null,null],"unallocated":[1,2,3,4,5,6,7],' +
+      '"attributes":[{"handle_id":"h","secondary":{"__proto__":"x","pod":"p"}}],"sequenceNumber":0,"sequenceNumberForAllocation":{"0":0},"deleted":false}';
+    const b = decodeBlock(text);
+    expect(Object.keys(b.attributes[0]!.secondary!)).toEqual(['__proto__', 'pod']);
+    expect(encodeBlock(b)).toBe(text);
+  });
+
   it('round-trips through decodeBlock, 64-bit sequence numbers exact', () => {
     fc.assert(
       fc.property(block, (b) => {

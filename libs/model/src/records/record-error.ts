@@ -36,10 +36,10 @@ export function uint64(record: string, field: string, v: unknown): bigint {
 export function stringMap(record: string, field: string, v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
   const o = asObject(record, field, v);
-  const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(o)) {
     if (typeof x !== 'string') throw new RecordDecodeError(record, `${field}.${k}`, 'expected a string');
-    out[k] = x;
   }
-  return out;
+  // fromEntries defines own properties: a key named "__proto__" stays a key (assignment
+  // would set the prototype and drop it).
+  return Object.fromEntries(Object.entries(o)) as Record<string, string>;
 }
