@@ -5,7 +5,7 @@ import path from 'node:path';
 import { connectAllocator, type AllocatorClients } from '@atoll/api';
 import { freePort, startEtcdCluster, type EtcdCluster, type EtcdMember } from '../etcd/launcher';
 import { startKubeApiStandIn, type KubeApiStandIn } from '../k8s-api';
-import { binPath, startAgentProcess, startAllocatorProcess, startProcess, type AgentProcess, type AllocatorProcess } from '../src/processes';
+import { binPath, collectOutput, startAgentProcess, startAllocatorProcess, startProcess, type AgentProcess, type AllocatorProcess } from '../src/processes';
 import { findEtcdLeader } from './etcd-leader';
 
 // The installation the chaos run attacks: a 3-member etcd on loopback, allocator replicas on
@@ -155,12 +155,7 @@ export class ChaosCluster {
   async atollctl(args: readonly string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const p = startProcess(binPath('atollctl'), ['--allocator', this.liveAllocatorAddress(), ...args], {}, stdin);
     this.started.add(p.child);
-    let stdout = '';
-    let stderr = '';
-    p.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await p.exited;
-    return { code, stdout, stderr };
+    return collectOutput(p);
   }
 
   /** Waits until every node agent has registered its node (an ADD before that is refused). */

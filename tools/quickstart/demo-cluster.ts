@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startEtcdCluster, type EtcdCluster } from '../etcd/launcher';
 import { startKubeApiStandIn, type KubeApiStandIn } from '../k8s-api';
 import { createNetns, runCniPlugin, type Netns } from '../netns';
-import { binPath, startAgentProcess, startAllocatorProcess, startProcess, type AgentProcess, type AllocatorProcess } from '../src/processes';
+import { binPath, collectOutput, startAgentProcess, startAllocatorProcess, startProcess, type AgentProcess, type AllocatorProcess } from '../src/processes';
 
 // A whole Atoll installation on one machine: etcd, the Kubernetes API stand-in, the
 // allocator, node agents, and pods as network namespaces attached by the real bridge
@@ -94,12 +94,7 @@ export class DemoCluster {
   /** atollctl against this cluster's allocator. */
   async atollctl(args: readonly string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const p = startProcess(binPath('atollctl'), ['--allocator', this.allocator.address, ...args], {}, stdin);
-    let stdout = '';
-    let stderr = '';
-    p.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await p.exited;
-    return { code, stdout, stderr };
+    return collectOutput(p);
   }
 
   bridgeConfig(node: DemoNode, cniVersion = '1.0.0'): Record<string, unknown> {

@@ -53,6 +53,16 @@ export function startProcess(command: string, args: readonly string[], env: Node
   };
 }
 
+/** Waits for a process started by startProcess to exit, with its stdout and stderr kept apart. */
+export async function collectOutput(p: ManagedProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  p.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  p.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await p.exited;
+  return { code, stdout, stderr };
+}
+
 export interface AllocatorProcess extends ManagedProcess {
   readonly address: string;
   readonly metricsUrl: string;

@@ -2,7 +2,7 @@ import { addressAt, formatIp } from '@atoll/ipmath';
 import { AttributeKeys } from '@atoll/model';
 import { Datastore } from '@atoll/store';
 import { allocatedOrdinals, attributeOf } from './block';
-import { IpamRecords } from './io';
+import { IpamRecords, type BlockRecord } from './io';
 
 export interface Allocation {
   readonly address: string;
@@ -25,19 +25,26 @@ export interface AllocationFilter {
 export async function listAllocations(ds: Datastore, filter: AllocationFilter = {}): Promise<Allocation[]> {
   const out: Allocation[] = [];
   for (const b of await new IpamRecords(ds).listBlocks()) {
-    for (const ord of allocatedOrdinals(b.value)) {
-      const attr = attributeOf(b.value, ord)!;
-      if (filter.node !== undefined && attr.secondary?.[AttributeKeys.node] !== filter.node) continue;
-      if (filter.handlePrefix !== undefined && !(attr.handleId ?? '').startsWith(filter.handlePrefix)) continue;
-      out.push({
-        address: formatIp(addressAt(b.value.cidr, ord)),
-        block: b.cidrText,
-        ...(attr.handleId !== undefined && { handleId: attr.handleId }),
-        attributes: { ...(attr.secondary ?? {}) },
-        sequenceNumber: b.value.sequenceNumberForAllocation[String(ord)] ?? 0n,
-        blockAffinity: b.value.affinity,
-      });
+    for (const a of allocationsOfBlock(b)) {
+      if (filter.node !== undefined && a.attributes[AttributeKeys.node] !== filter.node) continue;
+      if (filter.handlePrefix !== undefined && !(a.handleId ?? '').startsWith(filter.handlePrefix)) continue;
+      out.push(a);
     }
   }
   return out;
+}
+
+/** The live allocations of one block (cooling-down addresses excluded), in ordinal order. */
+export function allocationsOfBlock(b: BlockRecord): Allocation[] {
+  return allocatedOrdinals(b.value).map((ord) => {
+    const attr = attributeOf(b.value, ord)!;
+    return {
+      address: formatIp(addressAt(b.value.cidr, ord)),
+      block: b.cidrText,
+      ...(attr.handleId !== undefined && { handleId: attr.handleId }),
+      attributes: { ...(attr.secondary ?? {}) },
+      sequenceNumber: b.value.sequenceNumberForAllocation[String(ord)] ?? 0n,
+      blockAffinity: b.value.affinity,
+    };
+  });
 }

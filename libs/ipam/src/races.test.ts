@@ -7,6 +7,19 @@ import { describeWithStores, putNode, putPool, WORKLOAD } from './testing/fixtur
 
 // Races with a competing writer injected at an exact point, and many writers at once.
 
+/** Holds the next commit back until `open()`; `reachedCommit` resolves when it is waiting. */
+function holdNextCommit(ds: InterceptingDatastore): { reachedCommit: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let arrived!: () => void;
+  const reachedCommit = new Promise<void>((resolve) => (arrived = resolve));
+  ds.beforeNextCommit(async () => {
+    arrived();
+    await gate;
+  });
+  return { reachedCommit, open };
+}
+
 describeWithStores('racing writers', (env) => {
   it('lets 32 hosts race for 16 blocks: all get an address, exactly 16 confirmed affinities match their blocks', async () => {
     await putPool(env().ds, 'p', { cidr: '10.0.0.0/22' });
@@ -147,14 +160,8 @@ describeWithStores('racing writers', (env) => {
     await env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'warm', hostname: 'host-a' });
     const intercepted = new InterceptingDatastore(env().ds);
     const engine = new IpamEngine({ datastore: intercepted });
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let commitWaiting!: () => void;
-    const reachedCommit = new Promise<void>((resolve) => (commitWaiting = resolve));
-    intercepted.beforeNextCommit(async () => {
-      commitWaiting();
-      await gate; // the assignment's transaction is slow (etcd electing a leader)
-    });
+    // the assignment's transaction is slow (etcd electing a leader)
+    const { reachedCommit, open } = holdNextCommit(intercepted);
     const assigned = engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'pod', hostname: 'host-a' });
     await reachedCommit;
     const released = engine.releaseByHandle('pod');
@@ -173,14 +180,7 @@ describeWithStores('racing writers', (env) => {
     await env().engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'warm', hostname: 'host-a' });
     const intercepted = new InterceptingDatastore(env().ds);
     const engine = new IpamEngine({ datastore: intercepted });
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let commitWaiting!: () => void;
-    const reachedCommit = new Promise<void>((resolve) => (commitWaiting = resolve));
-    intercepted.beforeNextCommit(async () => {
-      commitWaiting();
-      await gate;
-    });
+    const { reachedCommit, open } = holdNextCommit(intercepted);
     const first = engine.autoAssign({ ...WORKLOAD, num4: 1, num6: 0, handleId: 'first', hostname: 'host-a' });
     await reachedCommit;
     const caller = new AbortController();

@@ -1,8 +1,8 @@
-import { addressAt, formatIp, parseCidr } from '@atoll/ipmath';
+import { parseCidr } from '@atoll/ipmath';
 import { Datastore } from '@atoll/store';
 import { releaseBlockAffinity, type ReleaseBlockAffinityOutcome } from '../affinity/release';
-import type { Allocation } from '../allocations';
-import { allocatedOrdinals, attributeOf, freeCooledDown, isEmpty } from '../block';
+import { allocationsOfBlock, type Allocation } from '../allocations';
+import { freeCooledDown, isEmpty } from '../block';
 import { getIpamConfig } from '../config';
 import { blockChange, commitChanges, IpamRecords } from '../io';
 import { DEFAULT_RETRY_POLICY, retryOnConflict, type RetryPolicy } from '../retry';
@@ -39,17 +39,7 @@ export class IpamGcOperations {
     const blocks: GcBlock[] = [];
     for (const b of await this.records.listBlocks()) {
       blocks.push({ cidr: b.cidrText, affinity: b.value.affinity, empty: isEmpty(b.value), sequenceNumber: b.value.sequenceNumber });
-      for (const ord of allocatedOrdinals(b.value)) {
-        const attr = attributeOf(b.value, ord)!;
-        allocations.push({
-          address: formatIp(addressAt(b.value.cidr, ord)),
-          block: b.cidrText,
-          ...(attr.handleId !== undefined && { handleId: attr.handleId }),
-          attributes: { ...(attr.secondary ?? {}) },
-          sequenceNumber: b.value.sequenceNumberForAllocation[String(ord)] ?? 0n,
-          blockAffinity: b.value.affinity,
-        });
-      }
+      allocations.push(...allocationsOfBlock(b));
     }
     return { allocations, blocks };
   }
