@@ -131,7 +131,10 @@ describe('the leak collector in allocator processes', () => {
     const metrics = await metricsText(a.p);
     expect(metrics).toContain('ipam_allocations_gc_reclamations{ippool="pool-a",node="node-1"} 1');
     expect(metrics).toContain('ipam_allocations_gc_candidates{ippool="pool-a",node="node-1"} 0');
-    const released = logLines(a.p).filter((l) => l['msg'] === 'released leaked addresses');
+    const released = await waitFor('the release to be logged', async () => {
+      const lines = logLines(a.p).filter((l) => l['msg'] === 'released leaked addresses');
+      return lines.length > 0 && lines;
+    });
     expect(released).toEqual([expect.objectContaining({ handle: victim.handleId, node: 'node-1', addresses: victim.ips, component: 'gc' })]);
   });
 
@@ -175,7 +178,11 @@ describe('the leak collector in allocator processes', () => {
     expect(await held(pair.handleId)).toEqual(pair.ips);
     await api.deletePod('default', 'pair');
     await waitFor('the handle to be released', () => gone(pair.handleId));
-    const released = logLines(a.p).filter((l) => l['msg'] === 'released leaked addresses');
+    // The log line is written just after the release commits; reading it may take a moment longer.
+    const released = await waitFor('the release to be logged', async () => {
+      const lines = logLines(a.p).filter((l) => l['msg'] === 'released leaked addresses');
+      return lines.length > 0 && lines;
+    });
     expect(released).toEqual([expect.objectContaining({ handle: pair.handleId, addresses: pair.ips })]);
   });
 
@@ -199,7 +206,9 @@ describe('the leak collector in allocator processes', () => {
     const orphan = await runPod('orphan', 'node-1');
     await api.deletePod('default', 'orphan');
     await waitFor('the new leader to release the leak', () => gone(orphan.handleId));
-    expect(logLines(other.p).some((l) => l['msg'] === 'released leaked addresses' && l['handle'] === orphan.handleId)).toBe(true);
+    await waitFor('the new leader to log the release', async () =>
+      logLines(other.p).some((l) => l['msg'] === 'released leaked addresses' && l['handle'] === orphan.handleId),
+    );
   });
 
   it('a replica that is not elected never collects', async () => {
