@@ -1,14 +1,17 @@
+import fs from 'node:fs';
 import { IntendedUse, type CniRequest } from '@atoll/api';
 import type { Logger } from 'pino';
+import type { PodNetwork } from '../dataplane';
 import { resolveAddressRequest } from './annotations';
 import { parseCniArgs, type CniArgs } from './cni-args';
 import { CniCode, CniFailure, fromAllocatorError } from './errors';
 import { parseNetConf, type NetConf } from './netconf';
 import type { AllocatorPort, PodSource } from './ports';
-import { cniResult, hostPrefix } from './result';
+import { cniResult, hostPrefix, mainPluginResult } from './result';
 
 // What the node agent does for each CNI command. The plugin has checked the environment;
 // this checks the configuration, resolves the pod's annotations, and asks the allocator.
+// For Atoll's main plugin ("type": "atoll") it also wires the pod's interface (dataplane/).
 
 export interface CniHandlerDeps {
   readonly nodeName: string;
@@ -16,6 +19,15 @@ export interface CniHandlerDeps {
   readonly pods: PodSource;
   readonly log: Logger;
   readonly now?: () => Date;
+  /** Wires pods for the main plugin; without it, main-plugin configurations are refused. */
+  readonly podNetwork?: PodNetwork;
+}
+
+/** What an ADD got from IPAM: addresses with the prefix the allocator gave. */
+interface Assigned {
+  readonly addresses: string[];
+  /** False for ip_addrs_no_ipam: nothing to give back if wiring fails. */
+  readonly allocated: boolean;
 }
 
 const isNotFound = (err: unknown) => (err as { code?: string }).code === 'not-found';
@@ -65,6 +77,30 @@ export class CniHandler {
     const netconf = parseNetConf(req.networkConfig);
     const args = parseCniArgs(req.args);
     const handleId = this.handleId(netconf, req.containerId);
+    const podNetwork = netconf.mainPlugin ? this.requirePodNetwork(req) : undefined;
+    const assigned = await this.assign(req, netconf, args, handleId);
+    if (!netconf.mainPlugin || !podNetwork) return JSON.stringify(cniResult(netconf.cniVersion, assigned.addresses, netconf.gateways));
+    const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
+    try {
+      const attached = await podNetwork.attach({ containerId: req.containerId, ifname: req.ifname, netnsPath: req.netns, addresses: assigned.addresses, mtu: netconf.mainPlugin.mtu });
+      log.info({ ips: attached.addresses.map((a) => a.cidr), hostLink: attached.hostLink.name }, 'wired the pod');
+      return JSON.stringify(mainPluginResult(netconf.cniVersion, attached));
+    } catch (err) {
+      // all or nothing: the addresses go back when the pod cannot be wired
+      if (assigned.allocated) await this.deps.allocator.releaseByHandle({ handleId }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
+      throw new CniFailure(CniCode.internal, (err as Error).message);
+    }
+  }
+
+  private requirePodNetwork(req: CniRequest): PodNetwork {
+    if (!this.deps.podNetwork) throw new CniFailure(CniCode.badConfig, 'this node agent does not wire pods; use the atoll-ipam plugin under a main plugin instead');
+    if (!req.ifname) throw new CniFailure(CniCode.badEnv, 'required env variables [CNI_IFNAME] missing');
+    if (!req.netns) throw new CniFailure(CniCode.badEnv, 'required env variables [CNI_NETNS] missing');
+    if (!fs.existsSync(req.netns)) throw new CniFailure(CniCode.badEnv, `network namespace ${req.netns} does not exist`);
+    return this.deps.podNetwork;
+  }
+
+  private async assign(req: CniRequest, netconf: NetConf, args: CniArgs, handleId: string): Promise<Assigned> {
     const ctx = await this.podContext(args);
     const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations });
     const attributes: Record<string, string> = {
@@ -74,7 +110,7 @@ export class CniHandler {
     };
     const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
 
-    if (request.kind === 'no-ipam') return JSON.stringify(cniResult(netconf.cniVersion, request.ips.map(hostPrefix), netconf.gateways));
+    if (request.kind === 'no-ipam') return { addresses: request.ips.map(hostPrefix), allocated: false };
 
     if (request.kind === 'static') {
       const assigned: string[] = [];
@@ -95,7 +131,7 @@ export class CniHandler {
         throw failure.message.includes(current) ? failure : new CniFailure(failure.code, `${failure.message} (requested ${current})`, failure.details);
       }
       log.info({ ips: assigned }, 'assigned specific addresses');
-      return JSON.stringify(cniResult(netconf.cniVersion, assigned.map(hostPrefix), netconf.gateways));
+      return { addresses: assigned.map(hostPrefix), allocated: true };
     }
 
     try {
@@ -114,19 +150,29 @@ export class CniHandler {
       });
       const ips = [...(r.ipv4?.ips ?? []), ...(r.ipv6?.ips ?? [])];
       log.info({ ips }, 'assigned addresses');
-      return JSON.stringify(cniResult(netconf.cniVersion, ips, netconf.gateways));
+      return { addresses: ips, allocated: true };
     } catch (err) {
       throw fromAllocatorError(err, 'failed to assign an IP address');
     }
   }
 
-  /** Releases by `<network>.<containerID>` and by `<namespace>.<pod>`; nothing to release is success. */
+  /**
+   * Releases by `<network>.<containerID>` and by `<namespace>.<pod>`; nothing to release is
+   * success. For the main plugin the pod's veth goes first (the host route to an address
+   * must be gone before the address can be handed out again); that needs no namespace.
+   */
   private async del(req: CniRequest): Promise<string> {
     const netconf = parseNetConf(req.networkConfig);
     const args = parseCniArgs(req.args);
     const handles = [this.handleId(netconf, req.containerId)];
     if (args.podNamespace && args.podName) handles.push(`${args.podNamespace}.${args.podName}`);
     let failure: unknown;
+    if (netconf.mainPlugin) {
+      if (!this.deps.podNetwork) throw new CniFailure(CniCode.badConfig, 'this node agent does not wire pods; use the atoll-ipam plugin under a main plugin instead');
+      await this.deps.podNetwork.detach(req.containerId, req.ifname || 'eth0').catch((err: unknown) => {
+        failure = new CniFailure(CniCode.internal, `failed to remove the pod's interface: ${(err as Error).message}`);
+      });
+    }
     for (const handleId of handles) {
       try {
         const r = await this.deps.allocator.releaseByHandle({ handleId });
@@ -135,6 +181,7 @@ export class CniHandler {
         if (!isNotFound(err)) failure = err; // keep going: release what can be released
       }
     }
+    if (failure instanceof CniFailure) throw failure;
     if (failure !== undefined) throw fromAllocatorError(failure, 'failed to release addresses');
     return '';
   }
@@ -143,7 +190,7 @@ export class CniHandler {
   private async check(req: CniRequest): Promise<string> {
     const netconf = parseNetConf(req.networkConfig);
     const handleId = this.handleId(netconf, req.containerId);
-    const expected = (netconf.prevResult?.ips ?? []).map((i) => String(i.address ?? '').split('/')[0]).sort();
+    const expected = (netconf.prevResult?.ips ?? []).map((i) => String(i.address ?? '').split('/')[0] ?? '').sort();
     let actual: string[];
     try {
       actual = [...(await this.deps.allocator.ipsByHandle({ handleId })).ips].sort();
@@ -153,6 +200,10 @@ export class CniHandler {
     }
     if (expected.length === 0 || expected.join(',') !== actual.join(',')) {
       throw new CniFailure(CniCode.badConfig, `addresses of ${handleId} are [${actual.join(' ')}], but prevResult has [${expected.join(' ')}]`);
+    }
+    if (netconf.mainPlugin) {
+      const problems = await this.requirePodNetwork(req).problems({ containerId: req.containerId, ifname: req.ifname, netnsPath: req.netns, addresses: expected });
+      if (problems.length > 0) throw new CniFailure(CniCode.badConfig, `the pod's network is not as ADD left it: ${problems.join('; ')}`);
     }
     return '';
   }

@@ -18,6 +18,12 @@ export interface NetConf {
    * usual choice, as Calico's own dataplane uses).
    */
   readonly gateways: { readonly 4?: string; readonly 6?: string };
+  /**
+   * Set when this is the configuration of Atoll's own main plugin ("type": "atoll"): the
+   * agent then also wires the pod (apps/node-agent/src/dataplane) and answers with the
+   * interfaces, /32 (/128) addresses and default routes.
+   */
+  readonly mainPlugin?: { readonly mtu: number };
   /** feature_control.ip_addrs_no_ipam */
   readonly ipAddrsNoIpam: boolean;
   /** CNI 1.1 GC: the attachments that must be kept. */
@@ -59,6 +65,19 @@ function calicoFlag(v: unknown, field: string, dflt: boolean): boolean {
   return dflt ? v !== 'false' : v === 'true';
 }
 
+/** The type of Atoll's main plugin in a network configuration. */
+export const MAIN_PLUGIN_TYPE = 'atoll';
+export const IPAM_PLUGIN_TYPE = 'atoll-ipam';
+const DEFAULT_MTU = 1500;
+
+function mainPlugin(o: Record<string, unknown>, ipam: Record<string, unknown>): NetConf['mainPlugin'] {
+  if (o['type'] !== MAIN_PLUGIN_TYPE) return undefined;
+  if (ipam['type'] !== IPAM_PLUGIN_TYPE) fail(`the ${MAIN_PLUGIN_TYPE} plugin works only with "ipam": {"type": "${IPAM_PLUGIN_TYPE}"}, got ${JSON.stringify(ipam['type'])}`);
+  const mtu = o['mtu'] ?? DEFAULT_MTU;
+  if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535) fail(`mtu must be a whole number from 68 to 65535, got ${JSON.stringify(mtu)}`);
+  return { mtu };
+}
+
 export function parseNetConf(text: string): NetConf {
   let raw: unknown;
   try {
@@ -87,6 +106,7 @@ export function parseNetConf(text: string): NetConf {
       throw new CniFailure(CniCode.badStdin, `cni.dev/valid-attachments[${i}] must be an object with string containerID and ifname, got ${JSON.stringify(a)}`);
     }
   });
+  const main = mainPlugin(o, i);
   return {
     cniVersion: version as CniVersion,
     name: o['name'] as string,
@@ -98,6 +118,7 @@ export function parseNetConf(text: string): NetConf {
       ...(i['ipv4_gateway'] !== undefined && { 4: gateway(i['ipv4_gateway'], 'ipv4_gateway', 4) }),
       ...(i['ipv6_gateway'] !== undefined && { 6: gateway(i['ipv6_gateway'], 'ipv6_gateway', 6) }),
     },
+    ...(main && { mainPlugin: main }),
     ipAddrsNoIpam: fc['ip_addrs_no_ipam'] === true,
     ...(valid !== undefined && { validAttachments: valid }),
     ...(o['prevResult'] !== undefined && { prevResult: o['prevResult'] as NetConf['prevResult'] }),

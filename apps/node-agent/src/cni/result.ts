@@ -1,4 +1,5 @@
 import { parseCidr } from '@atoll/ipmath';
+import type { AttachedPod } from '../dataplane';
 import type { CniVersion } from './netconf';
 
 /**
@@ -22,4 +23,26 @@ export function cniResult(version: CniVersion, addresses: readonly string[], gat
 /** A specific address as a host route: 10.0.0.5 → 10.0.0.5/32, fd00::5 → fd00::5/128. */
 export function hostPrefix(ip: string): string {
   return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
+}
+
+/**
+ * The main plugin's result: the host and pod interfaces, each address as configured on the
+ * pod (/32, /128) with its gateway, and the default routes through those gateways.
+ */
+export function mainPluginResult(version: CniVersion, pod: AttachedPod): Record<string, unknown> {
+  const legacy = version === '0.3.0' || version === '0.3.1' || version === '0.4.0';
+  const podInterface = 1;
+  return {
+    cniVersion: version,
+    interfaces: [
+      { name: pod.hostLink.name, mac: pod.hostLink.mac },
+      { name: pod.podLink.name, mac: pod.podLink.mac, sandbox: pod.podLink.sandbox },
+    ],
+    ips: pod.addresses.map((a) => ({ ...(legacy && { version: String(a.version) }), address: a.cidr, interface: podInterface, gateway: pod.gateways[a.version] })),
+    routes: [
+      ...(pod.gateways[4] ? [{ dst: '0.0.0.0/0', gw: pod.gateways[4] }] : []),
+      ...(pod.gateways[6] ? [{ dst: '::/0', gw: pod.gateways[6] }] : []),
+    ],
+    dns: {},
+  };
 }
