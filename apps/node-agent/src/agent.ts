@@ -2,6 +2,7 @@ import { channelCredentialsFromFiles, coalesceIpamCalls, connectAllocator, start
 import type { Logger } from 'pino';
 import { CniCode, CniFailure } from './cni/errors';
 import { CniHandler } from './cni/handler';
+import { PodNetwork, systemNetCommands } from './dataplane';
 import { NO_KUBERNETES, type PodSource } from './cni/ports';
 import type { AgentConfig } from './config';
 import { startKubeView, type KubeView } from './kube/kube-client';
@@ -64,7 +65,8 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
 
   // Pods starting (or stopping) together share round trips to the allocator.
   const allocator = { ...clients.ipam, ...coalesceIpamCalls(clients.ipam) };
-  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log });
+  // Pods of the main plugin ("type": "atoll") are wired in this process's network namespace: the node's.
+  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log, podNetwork: new PodNetwork(systemNetCommands()) });
   const queue = new RequestQueue(config.concurrency);
   const socket = await startSocketServer({
     path: config.socket,

@@ -25,11 +25,12 @@ export const AGENT_FLAGS = {
   concurrency: { env: 'ATOLL_AGENT_CONCURRENCY', default: '8', help: 'CNI requests served at once; the rest queue' },
   'request-timeout-seconds': { env: 'ATOLL_REQUEST_TIMEOUT_SECONDS', default: '90', help: 'time limit of one CNI request, counted from when it leaves the queue' },
   'tunnel-resync-seconds': { env: 'ATOLL_TUNNEL_RESYNC_SECONDS', default: '30', help: 'how often tunnel addresses are reconciled' },
-  'cni-bin-dir': { env: 'ATOLL_CNI_BIN_DIR', default: '/opt/cni/bin', help: '--install-cni: where to put the atoll-ipam plugin' },
+  'cni-bin-dir': { env: 'ATOLL_CNI_BIN_DIR', default: '/opt/cni/bin', help: '--install-cni: where to put the plugin (as atoll and atoll-ipam)' },
   'cni-conf-dir': { env: 'ATOLL_CNI_CONF_DIR', default: '/etc/cni/net.d', help: '--install-cni: where to write the network configuration' },
   'cni-conf-name': { env: 'ATOLL_CNI_CONF_NAME', default: '10-atoll.conflist', help: '--install-cni: file name of the configuration list' },
   'cni-network-name': { env: 'ATOLL_CNI_NETWORK_NAME', default: 'k8s-pod-network', help: '--install-cni: network name (first part of every handle)' },
   'cni-plugin-path': { env: 'ATOLL_CNI_PLUGIN_PATH', default: '', help: '--install-cni: the atoll-ipam binary to copy (default: beside this binary)' },
+  'cni-mtu': { env: 'ATOLL_CNI_MTU', default: '1500', help: "--install-cni: MTU of each pod's interface (the node's uplink MTU, less any encapsulation)" },
 } as const;
 
 type FlagName = keyof typeof AGENT_FLAGS;
@@ -53,6 +54,7 @@ export interface AgentConfig {
     readonly confName: string;
     readonly networkName: string;
     readonly pluginPath: string;
+    readonly mtu: number;
   };
 }
 
@@ -63,6 +65,11 @@ export function usage(): string {
 
 function positiveInt(flag: string, text: string, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new ConfigError(`--${flag}: expected a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function mtu(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 68 || Number(text) > 65535) throw new ConfigError(`--cni-mtu: expected a whole number from 68 to 65535, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -141,6 +148,7 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         confName: get('cni-conf-name'),
         networkName: get('cni-network-name'),
         pluginPath: get('cni-plugin-path') || defaultPluginPath,
+        mtu: mtu(get('cni-mtu')),
       },
     }),
   };

@@ -127,7 +127,7 @@ describe('the node agent process', () => {
 });
 
 describe('--install-cni', () => {
-  it('copies the plugin and writes a ptp + atoll-ipam configuration list', async () => {
+  it('copies the plugin under both names and writes an atoll + atoll-ipam configuration list', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-install-'));
     const plugin = path.join(dir, 'atoll-ipam-src');
     fs.writeFileSync(plugin, '#!/bin/sh\necho plugin\n');
@@ -135,9 +135,24 @@ describe('--install-cni', () => {
     expect(await p.exited).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'bin/atoll-ipam'), 'utf8')).toContain('echo plugin');
     expect(fs.statSync(path.join(dir, 'bin/atoll-ipam')).mode & 0o111).toBeTruthy();
+    expect(fs.readlinkSync(path.join(dir, 'bin/atoll'))).toBe('atoll-ipam');
+    expect(fs.readFileSync(path.join(dir, 'bin/atoll'), 'utf8')).toContain('echo plugin');
     const conf = JSON.parse(fs.readFileSync(path.join(dir, 'net.d/10-atoll.conflist'), 'utf8'));
-    expect(conf).toMatchObject({ name: 'k8s-pod-network', plugins: [{ type: 'ptp', ipam: { type: 'atoll-ipam', agent_socket: '/run/atoll/agent.sock', ipv4_gateway: '169.254.1.1' } }] });
+    expect(conf).toEqual({ cniVersion: '1.0.0', name: 'k8s-pod-network', plugins: [{ type: 'atoll', mtu: 1500, ipam: { type: 'atoll-ipam', agent_socket: '/run/atoll/agent.sock' } }] });
     expect(fs.readdirSync(path.join(dir, 'net.d'))).toEqual(['10-atoll.conflist']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes the pods\' MTU from --cni-mtu and refuses one out of range', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-install-'));
+    const plugin = path.join(dir, 'atoll-ipam-src');
+    fs.writeFileSync(plugin, '#!/bin/sh\n');
+    const args = ['--install-cni', '--cni-bin-dir', path.join(dir, 'bin'), '--cni-conf-dir', path.join(dir, 'net.d'), '--cni-plugin-path', plugin];
+    expect(await startProcess(binPath('atoll-node-agent'), [...args, '--cni-mtu', '1450']).exited).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d/10-atoll.conflist'), 'utf8')).plugins[0].mtu).toBe(1450);
+    const bad = startProcess(binPath('atoll-node-agent'), [...args, '--cni-mtu', '40']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toContain('--cni-mtu: expected a whole number from 68 to 65535, got "40"');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
