@@ -258,6 +258,13 @@ describe('deploy/base', () => {
       expect(socket).toBe('/run/atoll/agent.sock');
     });
 
+    it('installs the main plugin with the pods\' MTU, and sees the pods\' network namespaces as the runtime makes them', () => {
+      expect(flagValue(installArgv, 'cni-mtu')).toBe('1500');
+      const netns = agent.volumeMounts!.find((m) => m.mountPath === '/var/run/netns')!;
+      expect(netns.mountPropagation).toBe('HostToContainer');
+      expect(hostPathAt(pod, agent, '/var/run/netns')).toBe('/var/run/netns');
+    });
+
     it('takes its node name from the downward API', () => {
       for (const c of [install, agent]) {
         expect(flagValue(commandLine(c), 'node-name')).toBe('$(NODE_NAME)');

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { containers, DEPLOY_DIR, id, render, where, workloads, type LocatedContainer } from './support/manifests';
 
 // Least privilege in the pods: every container runs non-root with a read-only root
-// filesystem and no capabilities, except that the node agent runs as root (and says why);
-// every container states what it needs.
+// filesystem and no capabilities, except that the node agent runs as root and its agent
+// container privileged (the pod dataplane; the manifest says why); every container states
+// what it needs.
 
 const NODE_AGENT = 'DaemonSet/atoll-node-agent';
 
@@ -34,9 +35,16 @@ describe.each(['base', 'overlays/external-etcd'])('pods of deploy/%s', (kustomiz
     expect(s.runAsUser).toBeGreaterThan(0);
   });
 
-  it.each(agent)('%s runs as root, but read-only, without capabilities or privilege escalation', (_name, c) => {
+  const [install, dataplane] = [agent.filter(([, c]) => c.init), agent.filter(([, c]) => !c.init)];
+
+  it.each(install)('%s runs as root, but read-only, without capabilities or privilege escalation', (_name, c) => {
     const s = effective(c);
     expect(s).toEqual({ ...s, runAsUser: 0, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, drop: ['ALL'], add: [] });
+  });
+
+  it.each(dataplane)('%s runs as root and privileged (it wires pods), with a read-only root filesystem', (_name, c) => {
+    const s = effective(c);
+    expect(s).toEqual({ ...s, runAsUser: 0, readOnlyRootFilesystem: true, privileged: true });
   });
 
   it.each(all)('%s requests CPU and memory and has a memory limit', (_name, c) => {
@@ -59,7 +67,7 @@ describe.each(['base', 'overlays/external-etcd'])('pods of deploy/%s', (kustomiz
   it('mounts host paths only into the node agent', () => {
     for (const { object, pod } of workloads(objects)) {
       const hostPaths = (pod.volumes ?? []).filter((v) => v['hostPath']).map((v) => (v['hostPath'] as { path: string }).path);
-      if (id(object) === NODE_AGENT) expect(hostPaths.sort()).toEqual(['/etc/cni/net.d', '/opt/cni/bin', '/run/atoll', '/var/lib/kubelet/pki']);
+      if (id(object) === NODE_AGENT) expect(hostPaths.sort()).toEqual(['/etc/cni/net.d', '/opt/cni/bin', '/run/atoll', '/var/lib/kubelet/pki', '/var/run/netns']);
       else expect({ workload: id(object), hostPaths }).toEqual({ workload: id(object), hostPaths: [] });
     }
   });
