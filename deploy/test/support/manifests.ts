@@ -37,7 +37,7 @@ export interface Container {
     privileged?: boolean;
     capabilities?: { add?: string[]; drop?: string[] };
   };
-  readonly volumeMounts?: readonly { name: string; mountPath: string; readOnly?: boolean }[];
+  readonly volumeMounts?: readonly { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
 }
 
 export interface PodSpec {
