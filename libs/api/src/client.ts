@@ -1,5 +1,5 @@
 import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { IpamClient } from './generated/atoll/ipam/v1/ipam';
+import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
 import { HealthClient } from './generated/grpc/health/v1/health';
 import { fromServiceError } from './errors';
@@ -54,8 +54,18 @@ export interface AllocatorClients {
   readonly ipam: PromiseClient<IpamClient>;
   readonly resources: PromiseClient<ResourcesClient>;
   readonly health: PromiseClient<HealthClient>;
+  /**
+   * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
+   * STREAM_KEEPALIVE_MS) find an allocator that went away, and the stream then fails with
+   * UNAVAILABLE. The caller cancels it (`cancel()`) when done.
+   */
+  watchRoutes(request?: WatchRoutesRequest): ClientReadableStream<RouteUpdate>;
   close(): void;
 }
+
+/** How often a long-lived stream's connection is pinged, and how long an answer may take. */
+export const STREAM_KEEPALIVE_MS = 30_000;
+const STREAM_KEEPALIVE_TIMEOUT_MS = 10_000;
 
 function unaryMethodsOf(definition: Record<string, { requestStream: boolean; responseStream: boolean }>): string[] {
   return Object.entries(definition)
@@ -63,7 +73,7 @@ function unaryMethodsOf(definition: Record<string, { requestStream: boolean; res
     .map(([name]) => name);
 }
 
-/** Clients for the allocator at `address` ("host:port"), sharing one channel per service. */
+/** Clients for the allocator at `address` ("host:port" or "unix:/absolute/path"), sharing one channel per service. */
 export function connectAllocator(address: string, opts: AllocatorClientOptions = {}): AllocatorClients {
   const creds = opts.credentials ?? credentials.createInsecure();
   const timeout = opts.defaultTimeoutMs ?? 10_000;
@@ -75,14 +85,20 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const ipam = new IpamClient(address, creds, channel);
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);
+  // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
+  let streams: IpamClient | undefined;
+  const streamClient = () =>
+    (streams ??= new IpamClient(address, creds, { ...channel, 'grpc.keepalive_time_ms': STREAM_KEEPALIVE_MS, 'grpc.keepalive_timeout_ms': STREAM_KEEPALIVE_TIMEOUT_MS }));
   return {
     ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
     health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
+    watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
       resources.close();
       health.close();
+      streams?.close();
     },
   };
 }

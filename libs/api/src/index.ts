@@ -29,7 +29,7 @@ export { ERROR_CODE_METADATA, fromCallError, fromServiceError, RETRYABLE_METADAT
 export type { CodedError } from './errors';
 export { HealthService } from './health';
 export { unaryHandlers } from './server';
-export type { AsyncHandlers } from './server';
+export type { AsyncHandlers, UnaryHandlers } from './server';
 export { startProbeServer } from './probe-server';
 export type { MetricsSource, ProbeServer } from './probe-server';
 export { channelCredentialsFromFiles, diagnoseConnection, readTlsFiles, serverCredentialsFromFiles, TlsConfigError } from './tls';

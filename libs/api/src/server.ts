@@ -1,11 +1,19 @@
 import type { handleUnaryCall, sendUnaryData, ServerUnaryCall, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toStatus } from './errors';
 
-/** A service's methods as async functions (index signature of grpc-js's type removed). */
+/** A service's method names (index signature of grpc-js's type removed). */
+type MethodNames<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/** The names of a service's unary methods. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type UnaryMethodNames<T> = { [K in MethodNames<T>]: T[K] extends handleUnaryCall<any, any> ? K : never }[MethodNames<T>];
+
+/** The grpc-js handlers of a service's unary methods (what unaryHandlers makes). */
+export type UnaryHandlers<T> = Pick<T, UnaryMethodNames<T>>;
+
+/** A service's unary methods as async functions; streaming methods are served by handlers of their own. */
 export type AsyncHandlers<T> = {
-  [K in keyof T as string extends K ? never : K]: T[K] extends handleUnaryCall<infer Req, infer Res>
-    ? (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>
-    : never;
+  [K in UnaryMethodNames<T>]: T[K] extends handleUnaryCall<infer Req, infer Res> ? (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> : never;
 };
 
 /**
@@ -16,7 +24,7 @@ export type AsyncHandlers<T> = {
 export function unaryHandlers<T extends UntypedServiceImplementation>(
   handlers: AsyncHandlers<T>,
   onError: (method: string, err: unknown) => void = () => undefined,
-): T {
+): UnaryHandlers<T> {
   const out: Record<string, handleUnaryCall<unknown, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers) as [string, (req: unknown, call: ServerUnaryCall<unknown, unknown>) => Promise<unknown>][]) {
     out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
@@ -29,5 +37,5 @@ export function unaryHandlers<T extends UntypedServiceImplementation>(
       );
     };
   }
-  return out as unknown as T;
+  return out as unknown as UnaryHandlers<T>;
 }

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -383,6 +385,69 @@ export interface Allocation_AttributesEntry {
 
 export interface ListAllocationsResponse {
   allocations: Allocation[];
+}
+
+export interface WatchRoutesRequest {
+}
+
+/**
+ * A node's addresses from its Calico Node resource (spec.bgp.ipv4Address / ipv6Address), as
+ * written there: an address with an optional prefix length, e.g. "172.30.0.11/24". Empty
+ * when the node has none of that family.
+ */
+export interface RouteNode {
+  name: string;
+  ipv4Address: string;
+  ipv6Address: string;
+}
+
+/**
+ * A block and the node it is affine to ("host:<node>" in the block); node is empty for a
+ * block without a host affinity.
+ */
+export interface RouteBlock {
+  cidr: string;
+  node: string;
+}
+
+/** A live address whose `node` attribute differs from its block's affinity node. */
+export interface BorrowedAddress {
+  /** The bare address, e.g. "10.244.0.7". */
+  ip: string;
+  node: string;
+  /** The block it lies in. */
+  block: string;
+}
+
+export interface RoutePool {
+  name: string;
+  cidr: string;
+  natOutgoing: boolean;
+  /** "Never", "Always" or "CrossSubnet" (defaults applied). */
+  ipipMode: string;
+  vxlanMode: string;
+  disabled: boolean;
+}
+
+export interface RouteUpdate {
+  /**
+   * Set on the first message of a stream: it holds everything and replaces what the
+   * receiver had. Later messages are deltas.
+   */
+  snapshot: boolean;
+  /**
+   * Upserts (added or changed), keyed: nodes by name, blocks by CIDR, borrowed addresses
+   * by IP, pools by name.
+   */
+  nodes: RouteNode[];
+  blocks: RouteBlock[];
+  borrowed: BorrowedAddress[];
+  pools: RoutePool[];
+  /** Removals, by the same keys. */
+  removedNodes: string[];
+  removedBlocks: string[];
+  removedBorrowed: string[];
+  removedPools: string[];
 }
 
 function createBaseCallError(): CallError {
@@ -5489,6 +5554,739 @@ export const ListAllocationsResponse: MessageFns<ListAllocationsResponse> = {
   },
 };
 
+function createBaseWatchRoutesRequest(): WatchRoutesRequest {
+  return {};
+}
+
+export const WatchRoutesRequest: MessageFns<WatchRoutesRequest> = {
+  encode(_: WatchRoutesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRoutesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRoutesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): WatchRoutesRequest {
+    return {};
+  },
+
+  toJSON(_: WatchRoutesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchRoutesRequest>, I>>(base?: I): WatchRoutesRequest {
+    return WatchRoutesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchRoutesRequest>, I>>(_: I): WatchRoutesRequest {
+    const message = createBaseWatchRoutesRequest();
+    return message;
+  },
+};
+
+function createBaseRouteNode(): RouteNode {
+  return { name: "", ipv4Address: "", ipv6Address: "" };
+}
+
+export const RouteNode: MessageFns<RouteNode> = {
+  encode(message: RouteNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.ipv4Address !== "") {
+      writer.uint32(18).string(message.ipv4Address);
+    }
+    if (message.ipv6Address !== "") {
+      writer.uint32(26).string(message.ipv6Address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RouteNode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRouteNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ipv4Address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ipv6Address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RouteNode {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      ipv4Address: isSet(object.ipv4Address)
+        ? globalThis.String(object.ipv4Address)
+        : isSet(object.ipv4_address)
+        ? globalThis.String(object.ipv4_address)
+        : "",
+      ipv6Address: isSet(object.ipv6Address)
+        ? globalThis.String(object.ipv6Address)
+        : isSet(object.ipv6_address)
+        ? globalThis.String(object.ipv6_address)
+        : "",
+    };
+  },
+
+  toJSON(message: RouteNode): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.ipv4Address !== "") {
+      obj.ipv4Address = message.ipv4Address;
+    }
+    if (message.ipv6Address !== "") {
+      obj.ipv6Address = message.ipv6Address;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RouteNode>, I>>(base?: I): RouteNode {
+    return RouteNode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RouteNode>, I>>(object: I): RouteNode {
+    const message = createBaseRouteNode();
+    message.name = object.name ?? "";
+    message.ipv4Address = object.ipv4Address ?? "";
+    message.ipv6Address = object.ipv6Address ?? "";
+    return message;
+  },
+};
+
+function createBaseRouteBlock(): RouteBlock {
+  return { cidr: "", node: "" };
+}
+
+export const RouteBlock: MessageFns<RouteBlock> = {
+  encode(message: RouteBlock, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cidr !== "") {
+      writer.uint32(10).string(message.cidr);
+    }
+    if (message.node !== "") {
+      writer.uint32(18).string(message.node);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RouteBlock {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRouteBlock();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cidr = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RouteBlock {
+    return {
+      cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "",
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+    };
+  },
+
+  toJSON(message: RouteBlock): unknown {
+    const obj: any = {};
+    if (message.cidr !== "") {
+      obj.cidr = message.cidr;
+    }
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RouteBlock>, I>>(base?: I): RouteBlock {
+    return RouteBlock.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RouteBlock>, I>>(object: I): RouteBlock {
+    const message = createBaseRouteBlock();
+    message.cidr = object.cidr ?? "";
+    message.node = object.node ?? "";
+    return message;
+  },
+};
+
+function createBaseBorrowedAddress(): BorrowedAddress {
+  return { ip: "", node: "", block: "" };
+}
+
+export const BorrowedAddress: MessageFns<BorrowedAddress> = {
+  encode(message: BorrowedAddress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== "") {
+      writer.uint32(10).string(message.ip);
+    }
+    if (message.node !== "") {
+      writer.uint32(18).string(message.node);
+    }
+    if (message.block !== "") {
+      writer.uint32(26).string(message.block);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BorrowedAddress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBorrowedAddress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.block = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BorrowedAddress {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      block: isSet(object.block) ? globalThis.String(object.block) : "",
+    };
+  },
+
+  toJSON(message: BorrowedAddress): unknown {
+    const obj: any = {};
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.block !== "") {
+      obj.block = message.block;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BorrowedAddress>, I>>(base?: I): BorrowedAddress {
+    return BorrowedAddress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BorrowedAddress>, I>>(object: I): BorrowedAddress {
+    const message = createBaseBorrowedAddress();
+    message.ip = object.ip ?? "";
+    message.node = object.node ?? "";
+    message.block = object.block ?? "";
+    return message;
+  },
+};
+
+function createBaseRoutePool(): RoutePool {
+  return { name: "", cidr: "", natOutgoing: false, ipipMode: "", vxlanMode: "", disabled: false };
+}
+
+export const RoutePool: MessageFns<RoutePool> = {
+  encode(message: RoutePool, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.cidr !== "") {
+      writer.uint32(18).string(message.cidr);
+    }
+    if (message.natOutgoing !== false) {
+      writer.uint32(24).bool(message.natOutgoing);
+    }
+    if (message.ipipMode !== "") {
+      writer.uint32(34).string(message.ipipMode);
+    }
+    if (message.vxlanMode !== "") {
+      writer.uint32(42).string(message.vxlanMode);
+    }
+    if (message.disabled !== false) {
+      writer.uint32(48).bool(message.disabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoutePool {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoutePool();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cidr = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.natOutgoing = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipipMode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.vxlanMode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.disabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoutePool {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "",
+      natOutgoing: isSet(object.natOutgoing)
+        ? globalThis.Boolean(object.natOutgoing)
+        : isSet(object.nat_outgoing)
+        ? globalThis.Boolean(object.nat_outgoing)
+        : false,
+      ipipMode: isSet(object.ipipMode)
+        ? globalThis.String(object.ipipMode)
+        : isSet(object.ipip_mode)
+        ? globalThis.String(object.ipip_mode)
+        : "",
+      vxlanMode: isSet(object.vxlanMode)
+        ? globalThis.String(object.vxlanMode)
+        : isSet(object.vxlan_mode)
+        ? globalThis.String(object.vxlan_mode)
+        : "",
+      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
+    };
+  },
+
+  toJSON(message: RoutePool): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.cidr !== "") {
+      obj.cidr = message.cidr;
+    }
+    if (message.natOutgoing !== false) {
+      obj.natOutgoing = message.natOutgoing;
+    }
+    if (message.ipipMode !== "") {
+      obj.ipipMode = message.ipipMode;
+    }
+    if (message.vxlanMode !== "") {
+      obj.vxlanMode = message.vxlanMode;
+    }
+    if (message.disabled !== false) {
+      obj.disabled = message.disabled;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RoutePool>, I>>(base?: I): RoutePool {
+    return RoutePool.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RoutePool>, I>>(object: I): RoutePool {
+    const message = createBaseRoutePool();
+    message.name = object.name ?? "";
+    message.cidr = object.cidr ?? "";
+    message.natOutgoing = object.natOutgoing ?? false;
+    message.ipipMode = object.ipipMode ?? "";
+    message.vxlanMode = object.vxlanMode ?? "";
+    message.disabled = object.disabled ?? false;
+    return message;
+  },
+};
+
+function createBaseRouteUpdate(): RouteUpdate {
+  return {
+    snapshot: false,
+    nodes: [],
+    blocks: [],
+    borrowed: [],
+    pools: [],
+    removedNodes: [],
+    removedBlocks: [],
+    removedBorrowed: [],
+    removedPools: [],
+  };
+}
+
+export const RouteUpdate: MessageFns<RouteUpdate> = {
+  encode(message: RouteUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshot !== false) {
+      writer.uint32(8).bool(message.snapshot);
+    }
+    for (const v of message.nodes) {
+      RouteNode.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.blocks) {
+      RouteBlock.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.borrowed) {
+      BorrowedAddress.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.pools) {
+      RoutePool.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.removedNodes) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.removedBlocks) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.removedBorrowed) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.removedPools) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RouteUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRouteUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshot = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodes.push(RouteNode.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.blocks.push(RouteBlock.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.borrowed.push(BorrowedAddress.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pools.push(RoutePool.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.removedNodes.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.removedBlocks.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.removedBorrowed.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.removedPools.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RouteUpdate {
+    return {
+      snapshot: isSet(object.snapshot) ? globalThis.Boolean(object.snapshot) : false,
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => RouteNode.fromJSON(e)) : [],
+      blocks: globalThis.Array.isArray(object?.blocks) ? object.blocks.map((e: any) => RouteBlock.fromJSON(e)) : [],
+      borrowed: globalThis.Array.isArray(object?.borrowed)
+        ? object.borrowed.map((e: any) => BorrowedAddress.fromJSON(e))
+        : [],
+      pools: globalThis.Array.isArray(object?.pools) ? object.pools.map((e: any) => RoutePool.fromJSON(e)) : [],
+      removedNodes: globalThis.Array.isArray(object?.removedNodes)
+        ? object.removedNodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_nodes)
+        ? object.removed_nodes.map((e: any) => globalThis.String(e))
+        : [],
+      removedBlocks: globalThis.Array.isArray(object?.removedBlocks)
+        ? object.removedBlocks.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_blocks)
+        ? object.removed_blocks.map((e: any) => globalThis.String(e))
+        : [],
+      removedBorrowed: globalThis.Array.isArray(object?.removedBorrowed)
+        ? object.removedBorrowed.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_borrowed)
+        ? object.removed_borrowed.map((e: any) => globalThis.String(e))
+        : [],
+      removedPools: globalThis.Array.isArray(object?.removedPools)
+        ? object.removedPools.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_pools)
+        ? object.removed_pools.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RouteUpdate): unknown {
+    const obj: any = {};
+    if (message.snapshot !== false) {
+      obj.snapshot = message.snapshot;
+    }
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => RouteNode.toJSON(e));
+    }
+    if (message.blocks?.length) {
+      obj.blocks = message.blocks.map((e) => RouteBlock.toJSON(e));
+    }
+    if (message.borrowed?.length) {
+      obj.borrowed = message.borrowed.map((e) => BorrowedAddress.toJSON(e));
+    }
+    if (message.pools?.length) {
+      obj.pools = message.pools.map((e) => RoutePool.toJSON(e));
+    }
+    if (message.removedNodes?.length) {
+      obj.removedNodes = message.removedNodes;
+    }
+    if (message.removedBlocks?.length) {
+      obj.removedBlocks = message.removedBlocks;
+    }
+    if (message.removedBorrowed?.length) {
+      obj.removedBorrowed = message.removedBorrowed;
+    }
+    if (message.removedPools?.length) {
+      obj.removedPools = message.removedPools;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RouteUpdate>, I>>(base?: I): RouteUpdate {
+    return RouteUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RouteUpdate>, I>>(object: I): RouteUpdate {
+    const message = createBaseRouteUpdate();
+    message.snapshot = object.snapshot ?? false;
+    message.nodes = object.nodes?.map((e) => RouteNode.fromPartial(e)) || [];
+    message.blocks = object.blocks?.map((e) => RouteBlock.fromPartial(e)) || [];
+    message.borrowed = object.borrowed?.map((e) => BorrowedAddress.fromPartial(e)) || [];
+    message.pools = object.pools?.map((e) => RoutePool.fromPartial(e)) || [];
+    message.removedNodes = object.removedNodes?.map((e) => e) || [];
+    message.removedBlocks = object.removedBlocks?.map((e) => e) || [];
+    message.removedBorrowed = object.removedBorrowed?.map((e) => e) || [];
+    message.removedPools = object.removedPools?.map((e) => e) || [];
+    return message;
+  },
+};
+
 export type IpamService = typeof IpamService;
 export const IpamService = {
   /** Addresses from pools. Running out is reported in the result, not as an error. */
@@ -5664,6 +6462,23 @@ export const IpamService = {
       Buffer.from(ReleaseByHandleBatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReleaseByHandleBatchResponse => ReleaseByHandleBatchResponse.decode(value),
   },
+  /**
+   * What host-gw routing needs, cluster-wide (any node may watch): every node's addresses,
+   * every block's affinity node, every borrowed address and every pool. The first message
+   * is a snapshot (`snapshot` set: it replaces everything the receiver holds); every later
+   * one is a delta of upserts and removals by key. The stream stays open until the client
+   * cancels it or the allocator shuts down (it then ends with OK); a client that loses it
+   * subscribes again and starts over from the new snapshot.
+   */
+  watchRoutes: {
+    path: "/atoll.ipam.v1.Ipam/WatchRoutes" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRoutesRequest): Buffer => Buffer.from(WatchRoutesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRoutesRequest => WatchRoutesRequest.decode(value),
+    responseSerialize: (value: RouteUpdate): Buffer => Buffer.from(RouteUpdate.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RouteUpdate => RouteUpdate.decode(value),
+  },
 } as const;
 
 export interface IpamServer extends UntypedServiceImplementation {
@@ -5694,6 +6509,15 @@ export interface IpamServer extends UntypedServiceImplementation {
   autoAssignBatch: handleUnaryCall<AutoAssignBatchRequest, AutoAssignBatchResponse>;
   /** Several ReleaseByHandle calls in one message, answered as AutoAssignBatch is. */
   releaseByHandleBatch: handleUnaryCall<ReleaseByHandleBatchRequest, ReleaseByHandleBatchResponse>;
+  /**
+   * What host-gw routing needs, cluster-wide (any node may watch): every node's addresses,
+   * every block's affinity node, every borrowed address and every pool. The first message
+   * is a snapshot (`snapshot` set: it replaces everything the receiver holds); every later
+   * one is a delta of upserts and removals by key. The stream stays open until the client
+   * cancels it or the allocator shuts down (it then ends with OK); a client that loses it
+   * subscribes again and starts over from the new snapshot.
+   */
+  watchRoutes: handleServerStreamingCall<WatchRoutesRequest, RouteUpdate>;
 }
 
 export interface IpamClient extends Client {
@@ -5948,6 +6772,20 @@ export interface IpamClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReleaseByHandleBatchResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * What host-gw routing needs, cluster-wide (any node may watch): every node's addresses,
+   * every block's affinity node, every borrowed address and every pool. The first message
+   * is a snapshot (`snapshot` set: it replaces everything the receiver holds); every later
+   * one is a delta of upserts and removals by key. The stream stays open until the client
+   * cancels it or the allocator shuts down (it then ends with OK); a client that loses it
+   * subscribes again and starts over from the new snapshot.
+   */
+  watchRoutes(request: WatchRoutesRequest, options?: Partial<CallOptions>): ClientReadableStream<RouteUpdate>;
+  watchRoutes(
+    request: WatchRoutesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RouteUpdate>;
 }
 
 export const IpamClient = makeGenericClientConstructor(IpamService, "atoll.ipam.v1.Ipam") as unknown as {
