@@ -1,18 +1,21 @@
 import { Server } from '@grpc/grpc-js';
-import { HealthService, HealthServiceDefinition, IpamService, ResourcesService, startProbeServer } from '@atoll/api';
+import { HealthService, HealthServiceDefinition, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
 import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
 import { authorizeService, engineOwners } from './authz';
 import { type AllocatorConfig, hostPort } from './config';
 import { startLeakCollection } from './gc/gc-runner';
+import { bindGrpc } from './grpc-listen';
 import { ipamHandlers } from './ipam-service';
 import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
 import { resourcesHandlers } from './resources-service';
+import { createRouteMetrics, ipamServiceWithEncodedRoutes, RouteView, watchRoutesService } from './routes';
 import { loadAllocatorSecurity } from './security';
 
 export interface RunningAllocator {
+  /** The TCP port gRPC is served on (0 on a unix socket). */
   readonly grpcPort: number;
   readonly metricsPort: number;
   /** Stops accepting calls, lets in-flight ones finish (up to `graceMs`), closes etcd. */
@@ -36,16 +39,20 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const health = new HealthService();
 
   // Channelz (grpc-js's live call statistics, on by default) costs CPU on every call and nothing reads it.
-  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
+  // Keepalive pings find agents that went away without closing their WatchRoutes stream.
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.enable_channelz': 0, 'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_timeout_ms': 20_000 });
   // Authorization wraps both handler tables (authz/policy.ts has the table).
   const authz = { mtls: security.mtls, owners: engineOwners(engine), log, onRefused: (method: string, code: string) => metrics.rpcErrors.inc({ method, code }) };
-  server.addService(IpamService, authorizeService('Ipam', IpamService, ipamHandlers(engine, log, metrics), authz));
+  // Routes for host-gw: one watch-fed view (read from etcd once the first agent subscribes) for every stream.
+  const routeView = new RouteView(datastore, { log: log.child({ component: 'routes' }) });
+  const routes = watchRoutesService(routeView, log.child({ component: 'routes' }), createRouteMetrics(metrics.registry));
+  const ipamService = ipamServiceWithEncodedRoutes();
+  const ipam: IpamServer = { ...ipamHandlers(engine, log, metrics), watchRoutes: routes.handler };
+  server.addService(ipamService, authorizeService('Ipam', ipamService, ipam, authz));
   server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
   server.addService(HealthServiceDefinition, health.implementation);
-  const { host, port } = hostPort('listen', config.listen);
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, security.serverCredentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const listener = await bindGrpc(server, config.listen, security.serverCredentials);
+  const grpcPort = listener.port;
 
   const ready = async () => {
     if (!view.isLoaded) return false;
@@ -75,7 +82,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const gc = await startLeakCollection({ config: config.gc, datastore, engine, pools: async () => (await view.context()).pools, registry: metrics.registry, log: log.child({ component: 'gc' }) });
   health.set('', true);
   health.set('atoll.ipam.v1.Ipam', true);
-  log.info({ grpc: `${host}:${grpcPort}`, mtls: security.mtls, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');
+  log.info({ grpc: listener.shown, mtls: security.mtls, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');
 
   return {
     grpcPort,
@@ -83,6 +90,8 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
     async stop(graceMs = 10_000) {
       health.set('', false);
       clearInterval(metricsTimer);
+      // Open streams would hold the shutdown for the whole grace period: end them now (clients subscribe again elsewhere).
+      routes.endAll();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -93,6 +102,8 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
           resolve();
         });
       });
+      listener.cleanup();
+      await routeView.close();
       await gc.stop();
       await probes.close();
       await view.close();

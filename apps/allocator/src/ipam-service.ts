@@ -5,7 +5,7 @@ import type {
   IntendedUse as WireUse,
   IpamServer,
 } from '@atoll/api';
-import { toCallError, unaryHandlers, type AsyncHandlers } from '@atoll/api';
+import { toCallError, unaryHandlers, type AsyncHandlers, type UnaryHandlers } from '@atoll/api';
 import { autoAssignAllOrNothing, FamilyAssignment, IntendedUse, IpamEngine, IpamError } from '@atoll/ipam';
 import type { Logger } from 'pino';
 import type { AllocatorMetrics } from './metrics';
@@ -74,7 +74,8 @@ function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined)
   };
 }
 
-export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: AllocatorMetrics): IpamServer {
+/** The unary calls of the Ipam service (WatchRoutes, a stream, is served by routes/). */
+export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: AllocatorMetrics): UnaryHandlers<IpamServer> {
   const handlers: Omit<AsyncHandlers<IpamServer>, 'autoAssignBatch' | 'releaseByHandleBatch'> = {
     autoAssign: async (req: WireAutoAssign, call) => {
       const request = autoAssignRequest(req, callSignal(call));

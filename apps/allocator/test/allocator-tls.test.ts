@@ -1,4 +1,5 @@
-import { channelCredentialsFromFiles, connectAllocator, IntendedUse, RpcError, type AllocatorClients, type TlsFiles } from '@atoll/api';
+import { channelCredentialsFromFiles, connectAllocator, IntendedUse, RpcError, type AllocatorClients, type RouteUpdate, type TlsFiles } from '@atoll/api';
+import type { ServiceError } from '@grpc/grpc-js';
 import {
   binPath,
   createTestPki,
@@ -129,6 +130,23 @@ describe('the allocator with mTLS', () => {
       assigned.outcomes[2]!.response!.ipv4!.ips.map((x) => x.split('/')[0]),
     ]);
     expect(await admin.ipam.ipsByHandle({ handleId: 'k8s-pod-network.b-batch' })).toEqual({ ips: theirs.ipv4!.ips.map((x) => x.split('/')[0]) });
+  });
+
+  it("lets a node watch every node's routes, and refuses a certificate that names no node", async () => {
+    const first = (c: AllocatorClients) =>
+      new Promise<RouteUpdate | ServiceError>((resolve) => {
+        const stream = c.watchRoutes();
+        stream.once('data', (m: RouteUpdate) => {
+          resolve(m);
+          stream.cancel();
+        });
+        stream.once('error', (err: ServiceError) => resolve(err));
+      });
+    const snapshot = (await first(nodeA)) as RouteUpdate;
+    expect(snapshot.snapshot).toBe(true);
+    expect(snapshot.nodes.map((n) => n.name).sort()).toEqual(['node-a', 'node-b']);
+    // a stream's error is grpc-js's own ServiceError: status 7, PERMISSION_DENIED
+    expect(await first(as(tlsFiles(pki, pki.server)))).toMatchObject({ code: 7 });
   });
 
   it("keeps a node to its own Node and the pools among resources", async () => {

@@ -45,8 +45,10 @@ export function authorizeService<T extends UntypedServiceImplementation>(service
     }
     out[method] = (call, callback) => {
       const identity = callerIdentity(call, opts.mtls);
-      // Streams carry no single request to judge: no node rule matches them, so only admins may open them.
-      const judged = unary ? { service, method, rpc, request: call.request } : { service, method: `${method} (stream)`, rpc, request: undefined };
+      // A server stream has one request, judged as a unary call's is. Client streams carry no
+      // single request to judge: no node rule matches them, so only admins may open them.
+      const oneRequest = !def?.requestStream;
+      const judged = oneRequest ? { service, method, rpc, request: call.request } : { service, method: `${method} (stream)`, rpc, request: undefined };
       authorize(identity, judged, opts.owners).then(
         () => handler(call, callback),
         (err: unknown) => {

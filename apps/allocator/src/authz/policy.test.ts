@@ -88,6 +88,7 @@ describe('the authorization table', () => {
     ['a node may not list another node\'s allocations', 'Ipam', 'listAllocations', { node: 'node-b', handlePrefix: '' }, 'permission-denied: node node-a may not list the allocations of node node-b'],
     ['a node may not list every node\'s allocations', 'Ipam', 'listAllocations', { node: '', handlePrefix: '' }, 'permission-denied: node node-a may not list the allocations of every node'],
     ['a node may read the IPAM configuration', 'Ipam', 'getIpamConfig', {}, 'allowed'],
+    ['a node may watch the cluster\'s routes', 'Ipam', 'watchRoutes', {}, 'allowed'],
     ['a node may not change the IPAM configuration', 'Ipam', 'setIpamConfig', { strictAffinity: true }, 'permission-denied: node node-a may not call Ipam/SetIPAMConfig'],
     ['a node may not claim block affinities, even for itself', 'Ipam', 'claimAffinity', { cidr: '10.0.0.0/26', host: 'node-a' }, 'permission-denied: node node-a may not call Ipam/ClaimAffinity'],
     ['a node may get an IPPool', 'Resources', 'get', { kind: 'IPPool', name: 'default' }, 'allowed'],

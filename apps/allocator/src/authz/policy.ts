@@ -106,6 +106,8 @@ const IPAM_NODE_RULES: Readonly<Record<string, NodeRule>> = {
     if (req.node !== ctx.node) deny(ctx, req.node ? `list the allocations of node ${req.node}` : 'list the allocations of every node');
   },
   getIpamConfig: async () => undefined,
+  // Route information is cluster-wide (as in Calico): every node routes to every other.
+  watchRoutes: async () => undefined,
 };
 
 function resourceOf(json: string): { kind: string; name: string } {
