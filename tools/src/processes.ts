@@ -80,6 +80,8 @@ export async function startAllocatorProcess(opts: {
   extraArgs?: readonly string[];
   grpcPort?: number;
   metricsPort?: number;
+  /** gRPC listen address instead of a free loopback port, e.g. "unix:/run/atoll/allocator.sock". */
+  listen?: string;
   /** For the readiness check of an allocator started with TLS flags (in extraArgs). */
   credentials?: ChannelCredentials;
   /** false: wait for gRPC only, for an allocator that is meant to stay not ready (etcd unreachable). Default true. */
@@ -89,14 +91,14 @@ export async function startAllocatorProcess(opts: {
   const metricsPort = opts.metricsPort ?? (await freePort());
   const args = [
     '--etcd-endpoints', opts.etcdEndpoints.join(','),
-    '--listen', `127.0.0.1:${grpcPort}`,
+    '--listen', opts.listen ?? `127.0.0.1:${grpcPort}`,
     '--metrics-listen', `127.0.0.1:${metricsPort}`,
     '--log-level', 'warn',
     ...(opts.namespace ? ['--etcd-namespace', opts.namespace] : []),
     ...(opts.extraArgs ?? []),
   ];
   const proc = startProcess(binPath('atoll-allocator'), args);
-  const address = `127.0.0.1:${grpcPort}`;
+  const address = opts.listen ?? `127.0.0.1:${grpcPort}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   const client = connectAllocator(address, { defaultTimeoutMs: 500, ...(opts.credentials && { credentials: opts.credentials }) });
   const serving = () => client.health.check({ service: '' }).then((r) => r.status === 'SERVING', () => false);

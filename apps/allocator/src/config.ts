@@ -7,7 +7,7 @@ import { INSECURE_FLAG, parseSecurityFlags, SECURITY_FLAGS, type AllocatorTlsCon
 
 export interface AllocatorConfig {
   readonly etcdEndpoints: readonly string[];
-  /** gRPC listen address, host:port. */
+  /** gRPC listen address, host:port or unix:/absolute/path. */
   readonly listen: string;
   /** HTTP listen address for /metrics, /healthz, /readyz. */
   readonly metricsListen: string;
@@ -31,7 +31,7 @@ export class ConfigError extends Error {
 
 export const ALLOCATOR_FLAGS = {
   'etcd-endpoints': { env: 'ATOLL_ETCD_ENDPOINTS', default: 'http://127.0.0.1:2379', help: 'comma-separated etcd client URLs' },
-  listen: { env: 'ATOLL_LISTEN', default: '127.0.0.1:7443', help: 'gRPC listen address (host:port)' },
+  listen: { env: 'ATOLL_LISTEN', default: '127.0.0.1:7443', help: 'gRPC listen address (host:port, or unix:/absolute/path for a root-only socket)' },
   'metrics-listen': { env: 'ATOLL_METRICS_LISTEN', default: '127.0.0.1:9443', help: 'HTTP address for /metrics, /healthz and /readyz' },
   'log-level': { env: 'ATOLL_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn, error or fatal' },
   'etcd-namespace': { env: 'ATOLL_ETCD_NAMESPACE', default: '', help: 'prefix for every etcd key (empty: Calico\'s layout at the root)' },
@@ -52,6 +52,14 @@ export function hostPort(flag: string, value: string): { host: string; port: num
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) throw new ConfigError(`--${flag}: expected host:port, got ${JSON.stringify(value)}`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The socket path of a `unix:/absolute/path` address; undefined for anything else. */
+export function unixSocketPath(flag: string, value: string): string | undefined {
+  if (!value.startsWith('unix:')) return undefined;
+  const socketPath = value.slice('unix:'.length);
+  if (!socketPath.startsWith('/') || socketPath.includes('\0')) throw new ConfigError(`--${flag}: expected unix:/absolute/path, got ${JSON.stringify(value)}`);
+  return socketPath;
 }
 
 export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): AllocatorConfig | 'help' {
@@ -84,7 +92,7 @@ export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.Proces
     if (!/^https?:\/\/[^/\s]+$/.test(e)) throw new ConfigError(`--etcd-endpoints: ${JSON.stringify(e)} is not an http(s)://host:port URL`);
   }
   const listen = get('listen');
-  hostPort('listen', listen);
+  const listenHost = unixSocketPath('listen', listen) === undefined ? hostPort('listen', listen).host : undefined;
   const metricsListen = get('metrics-listen');
   hostPort('metrics-listen', metricsListen);
   const logLevel = get('log-level');
@@ -94,7 +102,7 @@ export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.Proces
     throw new ConfigError(`--etcd-namespace: expected a key prefix starting and ending with "/", got ${JSON.stringify(etcdNamespace)}`);
   }
   const insecure = values['insecure'] === true || ['true', '1'].includes(env[INSECURE_FLAG.env] ?? '');
-  const security = parseSecurityFlags(get, { listen, listenHost: hostPort('listen', listen).host, etcdEndpoints: endpoints, insecure }, (m) => new ConfigError(m));
+  const security = parseSecurityFlags(get, { listen, listenHost, etcdEndpoints: endpoints, insecure }, (m) => new ConfigError(m));
   const gc = parseGcFlags(get, (m) => new ConfigError(m));
   return { etcdEndpoints: endpoints, listen, metricsListen, logLevel, etcdNamespace, ...security, gc };
 }

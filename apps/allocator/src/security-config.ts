@@ -41,7 +41,8 @@ export function isLoopback(host: string): boolean {
 /** Validates the TLS flags together with where the allocator listens and which etcd it uses. */
 export function parseSecurityFlags(
   get: (flag: SecurityFlag) => string,
-  ctx: { listen: string; listenHost: string; etcdEndpoints: readonly string[]; insecure: boolean },
+  /** listenHost: undefined for a unix socket, which only this machine's root can reach. */
+  ctx: { listen: string; listenHost: string | undefined; etcdEndpoints: readonly string[]; insecure: boolean },
   fail: (message: string) => Error,
 ): SecurityConfig {
   const certFile = get('tls-cert-file');
@@ -50,7 +51,7 @@ export function parseSecurityFlags(
   if ((certFile === '') !== (keyFile === '')) throw fail('--tls-cert-file and --tls-key-file must be given together');
   if (clientCaFile !== '' && certFile === '') throw fail('--tls-client-ca-file needs --tls-cert-file and --tls-key-file (mTLS runs over TLS)');
   const mtls = clientCaFile !== '';
-  if (!mtls && !ctx.insecure && !isLoopback(ctx.listenHost)) {
+  if (!mtls && !ctx.insecure && ctx.listenHost !== undefined && !isLoopback(ctx.listenHost)) {
     throw fail(
       `--listen ${ctx.listen} is not a loopback address and mTLS is off: every caller would be an admin. ` +
         'Pass --tls-cert-file, --tls-key-file and --tls-client-ca-file, or --insecure to listen there anyway',
