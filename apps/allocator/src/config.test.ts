@@ -15,6 +15,10 @@ describe('allocator configuration', () => {
     expect(parseAllocatorConfig(['--listen', '[::1]:9000'], env)).toMatchObject({ listen: '[::1]:9000' });
   });
 
+  it('listens on a unix socket without mTLS (only root on this machine can reach it)', () => {
+    expect(parseAllocatorConfig(['--listen', 'unix:/run/atoll/allocator.sock'], {})).toMatchObject({ listen: 'unix:/run/atoll/allocator.sock' });
+  });
+
   it('answers help', () => {
     expect(parseAllocatorConfig(['--help'], {})).toBe('help');
   });
@@ -22,6 +26,7 @@ describe('allocator configuration', () => {
   it.each([
     [['--listen', '127.0.0.1'], '--listen: expected host:port'],
     [['--listen', '127.0.0.1:70000'], '--listen: expected host:port'],
+    [['--listen', 'unix:run/atoll.sock'], '--listen: expected unix:/absolute/path'],
     [['--metrics-listen', ':'], '--metrics-listen: expected host:port'],
     [['--etcd-endpoints', ''], '--etcd-endpoints: at least one etcd URL is required'],
     [['--etcd-namespace', 'atoll'], '--etcd-namespace: expected a key prefix starting and ending with "/"'],
