@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseRoutingFlags, ROUTING_FLAGS, type NodeAddresses, type RoutingConfig } from './routing/routing-config';
 
 // Flags with ATOLL_* environment equivalents (flags win). Bad values stop start-up with
 // one line naming the flag.
@@ -13,7 +14,7 @@ export class ConfigError extends Error {
 
 export const AGENT_FLAGS = {
   'node-name': { env: 'ATOLL_NODE_NAME', default: '', help: "this node's name (default: the host name)" },
-  allocator: { env: 'ATOLL_ALLOCATOR', default: '127.0.0.1:7443', help: 'allocator gRPC address (host:port)' },
+  allocator: { env: 'ATOLL_ALLOCATOR', default: '127.0.0.1:7443', help: 'allocator gRPC address (host:port, or unix:/absolute/path)' },
   'allocator-ca-file': { env: 'ATOLL_ALLOCATOR_CA_FILE', default: '', help: 'TLS to the allocator: CA (PEM) that signed its certificate' },
   'tls-cert-file': { env: 'ATOLL_TLS_CERT_FILE', default: '', help: "this node's client certificate (PEM) for the allocator's mTLS" },
   'tls-key-file': { env: 'ATOLL_TLS_KEY_FILE', default: '', help: 'private key (PEM) of --tls-cert-file' },
@@ -31,6 +32,7 @@ export const AGENT_FLAGS = {
   'cni-network-name': { env: 'ATOLL_CNI_NETWORK_NAME', default: 'k8s-pod-network', help: '--install-cni: network name (first part of every handle)' },
   'cni-plugin-path': { env: 'ATOLL_CNI_PLUGIN_PATH', default: '', help: '--install-cni: the atoll-ipam binary to copy (default: beside this binary)' },
   'cni-mtu': { env: 'ATOLL_CNI_MTU', default: '1500', help: "--install-cni: MTU of each pod's interface (the node's uplink MTU, less any encapsulation)" },
+  ...ROUTING_FLAGS,
 } as const;
 
 type FlagName = keyof typeof AGENT_FLAGS;
@@ -48,6 +50,10 @@ export interface AgentConfig {
   readonly concurrency: number;
   readonly requestTimeoutMs: number;
   readonly tunnelResyncMs: number;
+  /** Routes between nodes (routing/); mode none: the agent never touches routes or iptables. */
+  readonly routing: RoutingConfig;
+  /** --node-ip: this node's addresses for other nodes' routes; absent: the Kubernetes Node's InternalIP. */
+  readonly nodeIp?: NodeAddresses;
   readonly installCni?: {
     readonly binDir: string;
     readonly confDir: string;
@@ -107,7 +113,9 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const nodeName = get('node-name') || os.hostname();
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName)) throw new ConfigError(`--node-name: ${JSON.stringify(nodeName)} is not a valid node name (lower-case DNS name)`);
   const allocator = get('allocator');
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s/]+):\d{1,5}$/.test(allocator)) throw new ConfigError(`--allocator: expected host:port, got ${JSON.stringify(allocator)}`);
+  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s/]+):\d{1,5}$/.test(allocator) && !/^unix:\/[^\0]*$/.test(allocator)) {
+    throw new ConfigError(`--allocator: expected host:port or unix:/absolute/path, got ${JSON.stringify(allocator)}`);
+  }
   const allocatorTls = { caFile: get('allocator-ca-file'), certFile: get('tls-cert-file'), keyFile: get('tls-key-file') };
   if ((allocatorTls.certFile === '') !== (allocatorTls.keyFile === '')) throw new ConfigError('--tls-cert-file and --tls-key-file must be given together');
   const socket = get('socket');
@@ -141,6 +149,7 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     concurrency: positiveInt('concurrency', get('concurrency'), 256),
     requestTimeoutMs: positiveInt('request-timeout-seconds', get('request-timeout-seconds'), 3600) * 1000,
     tunnelResyncMs: positiveInt('tunnel-resync-seconds', get('tunnel-resync-seconds'), 86400) * 1000,
+    ...parseRoutingFlags(get, (m) => new ConfigError(m)),
     ...(values['install-cni'] && {
       installCni: {
         binDir: get('cni-bin-dir'),

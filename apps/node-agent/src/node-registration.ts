@@ -1,8 +1,9 @@
 import type { AllocatorClients } from '@atoll/api';
-import { parseJsonLossless, stringifyJsonLossless, type Node } from '@atoll/model';
+import { parseJsonLossless, stringifyJsonLossless, type Node, type NodeSpec } from '@atoll/model';
+import type { NodeAddresses } from './routing/routing-config';
 
 // The agent keeps its Calico Node resource (labels for pools' nodeSelector, orchRefs,
-// tunnel addresses) current through the allocator. Writes are read-modify-write of the
+// addresses other nodes route to, tunnel addresses) current through the allocator. Writes are read-modify-write of the
 // whole resource, serialised inside the agent so label and tunnel updates never race.
 
 type Resources = Pick<AllocatorClients['resources'], 'get' | 'apply'>;
@@ -38,12 +39,23 @@ export class NodeRecord {
     }
   }
 
-  /** Registers the node with these labels; with Kubernetes, names it in orchRefs. */
-  register(labels: Readonly<Record<string, string>>, orchestrator: 'k8s' | undefined): Promise<Node> {
-    return this.update((node) => ({
-      ...node,
-      metadata: { ...node.metadata, labels: { ...labels } },
-      spec: { ...node.spec, ...(orchestrator && { orchRefs: [{ nodeName: this.nodeName, orchestrator }] }) },
-    }));
+  /**
+   * Registers the node with these labels; with Kubernetes, names it in orchRefs. Known
+   * `addresses` become `spec.bgp.ipv4Address` / `ipv6Address` exactly (a family not given
+   * is removed); undefined leaves them as they are.
+   */
+  register(labels: Readonly<Record<string, string>>, orchestrator: 'k8s' | undefined, addresses?: NodeAddresses): Promise<Node> {
+    return this.update((node) => {
+      const spec = { ...node.spec, ...(orchestrator && { orchRefs: [{ nodeName: this.nodeName, orchestrator }] }) };
+      return { ...node, metadata: { ...node.metadata, labels: { ...labels } }, spec: addresses ? withAddresses(spec, addresses) : spec };
+    });
   }
+}
+
+/** `spec.bgp` with these addresses, other BGP fields kept; no `bgp` at all when it would be empty (Calico refuses an empty one). */
+function withAddresses(spec: NodeSpec, addresses: NodeAddresses): NodeSpec {
+  const { ipv4Address: _v4, ipv6Address: _v6, ...rest } = spec.bgp ?? {};
+  const bgp = { ...rest, ...(addresses.ipv4 && { ipv4Address: addresses.ipv4 }), ...(addresses.ipv6 && { ipv6Address: addresses.ipv6 }) };
+  const { bgp: _old, ...withoutBgp } = spec;
+  return Object.keys(bgp).length > 0 ? { ...withoutBgp, bgp } : withoutBgp;
 }

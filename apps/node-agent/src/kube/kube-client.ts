@@ -10,6 +10,8 @@ export interface KubeView {
   readonly pods: PodSource;
   /** The labels of this node's Kubernetes Node (undefined when it does not exist). */
   nodeLabels(): Promise<Record<string, string> | undefined>;
+  /** The InternalIP addresses in this node's `status.addresses` (undefined when the Node does not exist). */
+  nodeInternalIPs(): Promise<string[] | undefined>;
   /** Calls back whenever this node's labels may have changed. */
   onNodeChange(cb: () => void): void;
   stop(): Promise<void>;
@@ -81,18 +83,26 @@ export async function startKubeView(opts: { kubeconfig?: string; nodeName: strin
     },
   };
 
+  const readNode = async (): Promise<V1Node | undefined> => {
+    const cached: V1Node | undefined = nodeInformer.get(opts.nodeName);
+    if (cached) return cached;
+    try {
+      return await api.readNode({ name: opts.nodeName });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+
   return {
     pods,
     async nodeLabels() {
-      const cached: V1Node | undefined = nodeInformer.get(opts.nodeName);
-      if (cached) return { ...(cached.metadata?.labels ?? {}) };
-      try {
-        const node = await api.readNode({ name: opts.nodeName });
-        return { ...(node.metadata?.labels ?? {}) };
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
+      const node = await readNode();
+      return node && { ...(node.metadata?.labels ?? {}) };
+    },
+    async nodeInternalIPs() {
+      const node = await readNode();
+      return node && (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
     },
     onNodeChange(cb) {
       nodeCallbacks.push(cb);
