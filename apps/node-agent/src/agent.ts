@@ -9,6 +9,8 @@ import { startKubeView, type KubeView } from './kube/kube-client';
 import { createAgentMetrics } from './metrics';
 import { NodeRecord } from './node-registration';
 import { RequestQueue } from './request-queue';
+import { startHostGwRouting } from './routing/host-gw-routing';
+import { NodeAddressSource } from './routing/node-addresses';
 import { startSocketServer } from './socket-server';
 import { TunnelAddresses } from './tunnels';
 
@@ -45,6 +47,8 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const pods: PodSource = kube?.pods ?? NO_KUBERNETES;
   const nodeRecord = new NodeRecord(clients.resources, config.nodeName);
   const tunnels = new TunnelAddresses(clients, nodeRecord, log);
+  // The address other nodes route this node's blocks through, recorded on its Node.
+  const nodeAddresses = new NodeAddressSource({ ...(config.nodeIp && { flag: config.nodeIp }), ...(kube && { internalIPs: () => kube.nodeInternalIPs() }), routing: config.routing.mode === 'host-gw', log });
 
   // Registration and tunnels run in the background: CNI requests are served from the start
   // (an ADD before registration fails with a clear "node not registered" error).
@@ -53,7 +57,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     syncing = syncing.then(() =>
       untilDone('node registration', log, () => stopped, async () => {
         const labels = kube ? await kube.nodeLabels() : config.labels;
-        await nodeRecord.register(labels ?? {}, kube ? 'k8s' : undefined);
+        await nodeRecord.register(labels ?? {}, kube ? 'k8s' : undefined, await nodeAddresses.resolve());
         await tunnels.reconcile();
       }),
     );
@@ -62,6 +66,12 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   void sync();
   kube?.onNodeChange(() => void sync());
   const resync = setInterval(() => void sync(), config.tunnelResyncMs);
+  // --routing=host-gw: kernel routes to the other nodes' blocks, NAT for natOutgoing pools (routing/).
+  const r = config.routing;
+  const routing =
+    r.mode === 'host-gw'
+      ? startHostGwRouting({ nodeName: config.nodeName, protocol: r.protocol, resyncMs: r.resyncMs, openStream: () => clients.watchRoutes(), log: log.child({ component: 'routing' }), registry: metrics.registry })
+      : undefined;
 
   // Pods starting (or stopping) together share round trips to the allocator.
   const allocator = { ...clients.ipam, ...coalesceIpamCalls(clients.ipam) };
@@ -102,6 +112,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     async stop() {
       stopped = true;
       clearInterval(resync);
+      await routing?.stop();
       await socket.close();
       await probes.close();
       await kube?.stop();
