@@ -70,11 +70,11 @@ describe('host-gw routing in a network namespace', () => {
     it('adds the routes with its protocol, replaces a changed gateway, deletes what is no longer wanted', async () => {
       const { reconciler } = make();
       const first = desired({ dst: '10.1.0.0/26', via: '172.30.0.2' }, { dst: '10.0.0.0/26' }, { dst: '10.0.0.9/32', via: '172.30.0.3' }, { dst: 'fd00:1::/122', via: 'fd30::2' }, { dst: 'fd00::/122' });
-      expect(await reconciler.reconcile(first, { retryFailed: false })).toEqual({ added: 5, replaced: 0, deleted: 0, unchanged: 0, failed: 0, held: 0 });
+      expect(await reconciler.reconcile(first, { full: false })).toEqual({ added: 5, replaced: 0, deleted: 0, unchanged: 0, failed: 0, held: 0 });
       expect(await routesOf(ns)).toEqual(['10.0.0.9 via 172.30.0.3', '10.1.0.0/26 via 172.30.0.2', 'blackhole 10.0.0.0/26', 'blackhole fd00::/122', 'fd00:1::/122 via fd30::2']);
 
       const second = desired({ dst: '10.1.0.0/26', via: '172.30.0.4' }, { dst: '10.0.0.0/26' }, { dst: 'fd00::/122' });
-      expect(await reconciler.reconcile(second, { retryFailed: false })).toEqual({ added: 0, replaced: 1, deleted: 2, unchanged: 2, failed: 0, held: 0 });
+      expect(await reconciler.reconcile(second, { full: false })).toEqual({ added: 0, replaced: 1, deleted: 2, unchanged: 2, failed: 0, held: 0 });
       expect(await routesOf(ns)).toEqual(['10.1.0.0/26 via 172.30.0.4', 'blackhole 10.0.0.0/26', 'blackhole fd00::/122']);
     });
 
@@ -83,8 +83,8 @@ describe('host-gw routing in a network namespace', () => {
       await ip(ns, ['route', 'add', '10.5.0.0/24', 'via', '172.30.0.9']);
       await ip(ns, ['route', 'add', '10.6.0.0/24', 'via', '172.30.0.9', 'proto', 'static']);
       const before = [...(await routesOf(ns, 'boot')), ...(await routesOf(ns, 'static'))];
-      await reconciler.reconcile(desired({ dst: '10.5.0.0/24', via: '172.30.0.2' }, { dst: '10.7.0.0/24', via: '172.30.0.2' }), { retryFailed: false });
-      await reconciler.reconcile(desired(), { retryFailed: false });
+      await reconciler.reconcile(desired({ dst: '10.5.0.0/24', via: '172.30.0.2' }, { dst: '10.7.0.0/24', via: '172.30.0.2' }), { full: false });
+      await reconciler.reconcile(desired(), { full: false });
       expect([...(await routesOf(ns, 'boot')), ...(await routesOf(ns, 'static'))]).toEqual(before);
       expect(before).toEqual(['10.5.0.0/24 via 172.30.0.9', '10.6.0.0/24 via 172.30.0.9']);
       expect(failures).toEqual(['conflict']);
@@ -96,9 +96,9 @@ describe('host-gw routing in a network namespace', () => {
     it('logs a gateway off the segment once with the kernel\'s reason, and tries it again only at a full pass', async () => {
       const { reconciler, lines, failures } = make();
       const want = desired({ dst: '10.2.0.0/26', via: '172.31.0.2' }, { dst: 'fd00:2::/122', via: 'fd31::2' }, { dst: '10.1.0.0/26', via: '172.30.0.2' });
-      expect(await reconciler.reconcile(want, { retryFailed: false })).toMatchObject({ added: 1, failed: 2 });
-      expect(await reconciler.reconcile(want, { retryFailed: false })).toMatchObject({ added: 0, unchanged: 1, failed: 0, held: 2 });
-      expect(await reconciler.reconcile(want, { retryFailed: true })).toMatchObject({ failed: 2, held: 0 });
+      expect(await reconciler.reconcile(want, { full: false })).toMatchObject({ added: 1, failed: 2 });
+      expect(await reconciler.reconcile(want, { full: false })).toMatchObject({ added: 0, unchanged: 1, failed: 0, held: 2 });
+      expect(await reconciler.reconcile(want, { full: true })).toMatchObject({ failed: 2, held: 0 });
       expect(failures).toEqual(['gateway-unreachable', 'gateway-unreachable', 'gateway-unreachable', 'gateway-unreachable']);
       const warnings = lines.filter((l) => l['msg'] !== undefined && String(l['msg']).startsWith('route not installed'));
       expect(warnings.map((w) => [w['route'], w['kernel']])).toEqual([
@@ -109,12 +109,14 @@ describe('host-gw routing in a network namespace', () => {
       expect(await routesOf(ns)).toEqual(['10.1.0.0/26 via 172.30.0.2']);
     });
 
-    it('puts back a route deleted by hand', async () => {
+    it('puts back a route deleted by hand at the next full pass (a pass between full ones trusts its own results)', async () => {
       const { reconciler } = make();
       const want = desired({ dst: '10.1.0.0/26', via: '172.30.0.2' }, { dst: '10.0.0.0/26' });
-      await reconciler.reconcile(want, { retryFailed: false });
+      await reconciler.reconcile(want, { full: false });
       await ip(ns, ['route', 'del', '10.1.0.0/26']);
-      expect(await reconciler.reconcile(want, { retryFailed: true })).toMatchObject({ added: 1, unchanged: 1 });
+      expect(await reconciler.reconcile(want, { full: false })).toMatchObject({ added: 0, unchanged: 2 });
+      expect(await routesOf(ns)).toEqual(['blackhole 10.0.0.0/26']);
+      expect(await reconciler.reconcile(want, { full: true })).toMatchObject({ added: 1, unchanged: 1 });
       expect(await routesOf(ns)).toEqual(['10.1.0.0/26 via 172.30.0.2', 'blackhole 10.0.0.0/26']);
     });
   });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { CoalescedTask } from './coalesced-task';
 import { execFileRunner, type CommandRunner } from './command-runner';
-import { desiredRoutes, nodeGateway, type Unroutable } from './desired-routes';
+import { desiredRoutes, type Unroutable } from './desired-routes';
 import { enableForwarding, procSysctls, type SysctlFiles } from './forwarding';
 import { IpRoutes } from './ip-routes';
 import { NatOutgoingReconciler } from './nat-reconciler';
@@ -105,11 +105,11 @@ class HostGwRoutingLoop implements HostGwRouting {
   }
 
   private async reconcileRoutes(full: boolean): Promise<void> {
-    const { nodes, blocks, borrowed } = this.state;
-    const desired = desiredRoutes({ nodes, blocks: blocks.values(), borrowed: borrowed.values() }, this.opts.nodeName);
+    const { gateways, blocks, borrowed } = this.state;
+    const desired = desiredRoutes({ gateways, blocks: blocks.values(), borrowed: borrowed.values() }, this.opts.nodeName);
     this.reportUnroutable(desired.unroutable);
     const started = Date.now();
-    const outcome = await this.routes.reconcile(desired.routes, { retryFailed: full });
+    const outcome = await this.routes.reconcile(desired.routes, { full });
     const refused = this.routes.failures.size;
     this.metrics.routes.set({ state: 'installed' }, desired.routes.size - refused);
     this.metrics.routes.set({ state: 'refused' }, refused);
@@ -128,7 +128,7 @@ class HostGwRoutingLoop implements HostGwRouting {
   }
 
   private async enableForwarding(): Promise<void> {
-    const ipv6 = nodeGateway(this.state.nodes.get(this.opts.nodeName), 6) !== undefined;
+    const ipv6 = this.state.gateways.get(this.opts.nodeName)?.[6] !== undefined;
     const changed = await enableForwarding(this.sysctls, { ipv6 });
     if (changed.length > 0) this.opts.log.info({ files: changed }, 'forwarding enabled');
   }

@@ -7,10 +7,15 @@ import { routeCommand, type IpRoutes, type KernelRoute, type RouteOp } from './i
 // replaces what differs, deletes what is no longer wanted — one batch per pass. Routes of
 // any other protocol are never listed, changed or deleted.
 //
+// A full pass lists the kernel's routes; a pass between full ones works from what the
+// previous passes left there (their own results), so a route change in a cluster of
+// thousands of nodes costs its own batch line, not a listing of every route. What changed
+// behind the agent's back (a route deleted by hand) is seen at the next full pass.
+//
 // A route the kernel refuses (a gateway that is not on a directly connected network, a
 // destination another tool's route holds) is logged once with the kernel's reason and
-// counted, then left alone until the next full pass (`retryFailed`), or until the route
-// itself changes: never retried on every update.
+// counted, then left alone until the next full pass, or until the route itself changes:
+// never retried on every update.
 
 export type RouteFailureReason = 'gateway-unreachable' | 'conflict' | 'error';
 
@@ -54,6 +59,8 @@ interface Change {
 export class RouteReconciler {
   /** Desired routes the kernel refused, by destination. */
   private readonly refused = new Map<string, RouteFailure>();
+  /** Our routes in the kernel as of the last pass (undefined: never listed yet). */
+  private installed: Map<string, KernelRoute> | undefined;
 
   constructor(
     private readonly ip: IpRoutes,
@@ -65,8 +72,10 @@ export class RouteReconciler {
     return this.refused;
   }
 
-  async reconcile(desired: ReadonlyMap<string, RouteSpec>, opts: { retryFailed: boolean }): Promise<ReconcileOutcome> {
-    const actual = await this.ip.listOwn();
+  /** `full`: list the kernel's routes, and try refused routes again. */
+  async reconcile(desired: ReadonlyMap<string, RouteSpec>, opts: { full: boolean }): Promise<ReconcileOutcome> {
+    if (opts.full || this.installed === undefined) this.installed = await this.ip.listOwn();
+    const actual = this.installed;
     const changes: Change[] = [];
     let unchanged = 0;
     let held = 0;
@@ -77,7 +86,7 @@ export class RouteReconciler {
         this.refused.delete(dst);
         continue;
       }
-      if (!opts.retryFailed && sameRoute(route, this.refused.get(dst)?.route)) {
+      if (!opts.full && sameRoute(route, this.refused.get(dst)?.route)) {
         held++;
         continue;
       }
@@ -86,21 +95,29 @@ export class RouteReconciler {
     for (const dst of actual.keys()) if (!desired.has(dst)) changes.push({ op: 'del', route: { dst } });
     for (const dst of this.refused.keys()) if (!desired.has(dst)) this.refused.delete(dst);
 
-    const failures = await this.ip.applyBatch(changes.map((c) => (c.op === 'del' ? `route del ${c.route.dst} table main proto ${this.ip.protocol}` : routeCommand(c.op, c.route, this.ip.protocol))));
+    let failures: Map<number, string>;
+    try {
+      failures = await this.ip.applyBatch(changes.map((c) => (c.op === 'del' ? `route del ${c.route.dst} table main proto ${this.ip.protocol}` : routeCommand(c.op, c.route, this.ip.protocol))));
+    } catch (err) {
+      this.installed = undefined; // whatever the batch did, the next pass lists the kernel
+      throw err;
+    }
     const counts = { added: 0, replaced: 0, deleted: 0, failed: 0 };
     changes.forEach((change, i) => {
       const message = failures.get(i);
-      if (message === undefined) this.succeeded(change, counts);
-      else this.failed(change, message, counts);
+      if (message === undefined) this.succeeded(change, actual, counts);
+      else this.failed(change, message, actual, counts);
     });
     return { ...counts, unchanged, held };
   }
 
-  private succeeded(change: Change, counts: { added: number; replaced: number; deleted: number }): void {
+  private succeeded(change: Change, installed: Map<string, KernelRoute>, counts: { added: number; replaced: number; deleted: number }): void {
     if (change.op === 'del') {
+      installed.delete(change.route.dst);
       counts.deleted++;
       return;
     }
+    installed.set(change.route.dst, change.route);
     if (change.op === 'add') counts.added++;
     else counts.replaced++;
     const earlier = this.refused.get(change.route.dst);
@@ -110,10 +127,11 @@ export class RouteReconciler {
     }
   }
 
-  private failed(change: Change, message: string, counts: { failed: number }): void {
+  private failed(change: Change, message: string, installed: Map<string, KernelRoute>, counts: { failed: number }): void {
     if (change.op === 'del') {
       // Gone meanwhile (deleted by hand, or with its interface): what was wanted.
-      if (!/No such process/i.test(message)) this.opts.log.warn({ route: change.route.dst, reason: message }, 'could not delete a stale route');
+      if (/No such process/i.test(message)) installed.delete(change.route.dst);
+      else this.opts.log.warn({ route: change.route.dst, reason: message }, 'could not delete a stale route');
       return;
     }
     counts.failed++;
