@@ -177,6 +177,15 @@ describe('the pod dataplane (veth, /32, on-link gateway, proxy ARP)', () => {
       expect(a.calls).toEqual(['release net.h1']);
     });
 
+    it('leaves no veth behind when the allocator refuses the ADD', async () => {
+      const pod = await newPod();
+      const refusal = Object.assign(new Error('no IPs available in pools'), { code: 'pool-exhausted' });
+      const a = allocator({ autoAssign: async () => { throw refusal; } } as Partial<AllocatorPort>);
+      await expect(handler(a.port).handle(req('ADD', pod.path))).rejects.toMatchObject({ code: 102 });
+      expect(await ip(node, ['link'])).not.toContain(hostLinkName('h1', 'eth0'));
+      expect(await ip(pod, ['link'])).not.toContain('eth0');
+    });
+
     it('refuses an ADD whose namespace does not exist before asking for an address', async () => {
       const a = allocator({ autoAssign: async () => { throw new Error('must not be called'); } } as Partial<AllocatorPort>);
       await expect(handler(a.port).handle(req('ADD', '/var/run/netns/atoll-pn-none'))).rejects.toMatchObject({ code: 4, message: 'network namespace /var/run/netns/atoll-pn-none does not exist' });

@@ -78,12 +78,25 @@ export class CniHandler {
     const args = parseCniArgs(req.args);
     const handleId = this.handleId(netconf, req.containerId);
     const podNetwork = netconf.mainPlugin ? this.requirePodNetwork(req) : undefined;
-    const assigned = await this.assign(req, netconf, args, handleId);
-    if (!netconf.mainPlugin || !podNetwork) return JSON.stringify(cniResult(netconf.cniVersion, assigned.addresses, netconf.gateways));
+    if (!netconf.mainPlugin || !podNetwork) {
+      const assigned = await this.assign(req, netconf, args, handleId);
+      return JSON.stringify(cniResult(netconf.cniVersion, assigned.addresses, netconf.gateways));
+    }
     const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
+    // The veth pair needs no address: make it while the allocator chooses them.
+    const started = performance.now();
+    const preparing = podNetwork.prepare({ containerId: req.containerId, ifname: req.ifname, netnsPath: req.netns, mtu: netconf.mainPlugin.mtu });
+    preparing.catch(() => undefined); // awaited below; an early failure must not be unhandled
+    let assigned: Assigned;
     try {
-      const attached = await podNetwork.attach({ containerId: req.containerId, ifname: req.ifname, netnsPath: req.netns, addresses: assigned.addresses, mtu: netconf.mainPlugin.mtu });
-      log.info({ ips: attached.addresses.map((a) => a.cidr), hostLink: attached.hostLink.name }, 'wired the pod');
+      assigned = await this.assign(req, netconf, args, handleId);
+    } catch (err) {
+      await preparing.then((p) => podNetwork.discard(p), () => undefined);
+      throw err;
+    }
+    try {
+      const attached = await podNetwork.configure(await preparing, assigned.addresses);
+      log.info({ ips: attached.addresses.map((a) => a.cidr), hostLink: attached.hostLink.name, ms: Math.round(performance.now() - started) }, 'wired the pod');
       return JSON.stringify(mainPluginResult(netconf.cniVersion, attached));
     } catch (err) {
       // all or nothing: the addresses go back when the pod cannot be wired
@@ -101,7 +114,9 @@ export class CniHandler {
   }
 
   private async assign(req: CniRequest, netconf: NetConf, args: CniArgs, handleId: string): Promise<Assigned> {
+    const started = performance.now();
     const ctx = await this.podContext(args);
+    const podReadMs = Math.round(performance.now() - started);
     const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations });
     const attributes: Record<string, string> = {
       node: this.deps.nodeName,
@@ -130,7 +145,7 @@ export class CniHandler {
         // Calico's text does not always say which address; the runtime's user needs to know.
         throw failure.message.includes(current) ? failure : new CniFailure(failure.code, `${failure.message} (requested ${current})`, failure.details);
       }
-      log.info({ ips: assigned }, 'assigned specific addresses');
+      log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned specific addresses');
       return { addresses: assigned.map(hostPrefix), allocated: true };
     }
 
@@ -149,7 +164,7 @@ export class CniHandler {
         allOrNothing: true,
       });
       const ips = [...(r.ipv4?.ips ?? []), ...(r.ipv6?.ips ?? [])];
-      log.info({ ips }, 'assigned addresses');
+      log.info({ ips, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned addresses');
       return { addresses: ips, allocated: true };
     } catch (err) {
       throw fromAllocatorError(err, 'failed to assign an IP address');

@@ -39,64 +39,92 @@ function hostCidr(address: string): { cidr: string; version: 4 | 6 } {
   return { cidr: `${ip}/${version === 4 ? 32 : 128}`, version };
 }
 
+/** A veth pair made for a pod before its addresses are known (see PodNetwork.prepare). */
+export interface PreparedPod {
+  readonly containerId: string;
+  readonly ifname: string;
+  readonly netnsPath: string;
+  readonly hostName: string;
+  readonly podMac: string;
+}
+
 export class PodNetwork {
   constructor(private readonly commands: NetCommands) {}
 
   /** Creates and configures the pod's veth pair; on failure leaves nothing behind. */
   async attach(pod: PodAttachment): Promise<AttachedPod> {
-    const hostName = hostLinkName(pod.containerId, pod.ifname);
-    const podMac = podLinkMac(pod.containerId, pod.ifname);
-    const addresses = pod.addresses.map(hostCidr);
+    return this.configure(await this.prepare(pod), pod.addresses);
+  }
+
+  /**
+   * The half of wiring that needs no address: the veth pair (host side down, pod side in the
+   * pod's namespace) and the host side's proxy ARP. An ADD runs it while the allocator is
+   * still choosing the addresses. On failure leaves nothing behind.
+   */
+  async prepare(pod: Omit<PodAttachment, 'addresses'>): Promise<PreparedPod> {
+    const prepared = { containerId: pod.containerId, ifname: pod.ifname, netnsPath: pod.netnsPath, hostName: hostLinkName(pod.containerId, pod.ifname), podMac: podLinkMac(pod.containerId, pod.ifname) };
+    const create = `link add ${prepared.hostName} mtu ${pod.mtu} address ${HOST_LINK_MAC} type veth peer name ${pod.ifname} mtu ${pod.mtu} address ${prepared.podMac} netns ${pod.netnsPath}`;
+    try {
+      await this.commands.ipBatch([create]);
+    } catch (err) {
+      if (!(err instanceof NetCommandError && err.alreadyExists)) throw new PodNetworkError(`failed to create the veth pair for ${pod.ifname}: ${(err as Error).message}`, err);
+      // A veth of this very attachment left by an ADD whose DEL never came: remove it and
+      // try once more. If the pod's namespace itself has the interface name, this fails
+      // the same way and says so.
+      await this.detachLink(prepared.hostName).catch(() => undefined);
+      try {
+        await this.commands.ipBatch([create]);
+      } catch (again) {
+        const exists = again instanceof NetCommandError && again.alreadyExists;
+        throw new PodNetworkError(exists ? `an interface named ${pod.ifname} already exists in ${pod.netnsPath}` : `failed to create the veth pair for ${pod.ifname}: ${(again as Error).message}`, again);
+      }
+    }
+    try {
+      // Answer the pod's ARP for 169.254.1.1 (and anything else it asks for) at once; the
+      // default proxy delay is up to 0.8 s.
+      await this.commands.writeSysctl(`/proc/sys/net/ipv4/conf/${prepared.hostName}/proxy_arp`, '1');
+      await this.commands.writeSysctl(`/proc/sys/net/ipv4/neigh/${prepared.hostName}/proxy_delay`, '0');
+    } catch (err) {
+      await this.discard(prepared);
+      throw new PodNetworkError(`failed to enable proxy ARP on ${prepared.hostName}: ${(err as Error).message}`, err);
+    }
+    return prepared;
+  }
+
+  /**
+   * The half that needs the addresses: the node side (up, the IPv6 gateway address, a route
+   * per address) and the pod side (addresses, gateway, default routes), side by side. On
+   * failure removes the veth pair.
+   */
+  async configure(prepared: PreparedPod, addressList: readonly string[]): Promise<AttachedPod> {
+    const addresses = addressList.map(hostCidr);
     const has4 = addresses.some((a) => a.version === 4);
     const has6 = addresses.some((a) => a.version === 6);
-
-    await this.createHostSide(pod, hostName, podMac, addresses, has6);
-    try {
-      if (has4) {
-        // Answer the pod's ARP for 169.254.1.1 (and anything else it asks for) at once;
-        // the default proxy delay is up to 0.8 s.
-        await this.commands.writeSysctl(`/proc/sys/net/ipv4/conf/${hostName}/proxy_arp`, '1');
-        await this.commands.writeSysctl(`/proc/sys/net/ipv4/neigh/${hostName}/proxy_delay`, '0');
-      }
-      await this.commands.ipBatch(podSideLines(pod.ifname, addresses), pod.netnsPath);
-    } catch (err) {
-      await this.detachLink(hostName).catch(() => undefined);
-      throw new PodNetworkError(`failed to configure ${pod.ifname} in ${pod.netnsPath}: ${(err as Error).message}`, err);
+    const hostLines = [
+      // The host side's link-local address is the pod's IPv6 gateway: set it without
+      // duplicate address detection, or the pod could not reach it for about a second.
+      ...(has6 ? [`link set ${prepared.hostName} addrgenmode none`] : []),
+      `link set ${prepared.hostName} up`,
+      ...(has6 ? [`addr add ${IPV6_GATEWAY}/64 dev ${prepared.hostName} nodad`] : []),
+      ...addresses.map((a) => `route add ${a.cidr} dev ${prepared.hostName}${a.version === 4 ? ' scope link' : ''}`),
+    ];
+    const results = await Promise.allSettled([this.commands.ipBatch(hostLines), this.commands.ipBatch(podSideLines(prepared.ifname, addresses), prepared.netnsPath)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.discard(prepared);
+      throw new PodNetworkError(`failed to configure ${prepared.ifname} in ${prepared.netnsPath}: ${(failed.reason as Error).message}`, failed.reason);
     }
     return {
-      hostLink: { name: hostName, mac: HOST_LINK_MAC },
-      podLink: { name: pod.ifname, mac: podMac, sandbox: pod.netnsPath },
+      hostLink: { name: prepared.hostName, mac: HOST_LINK_MAC },
+      podLink: { name: prepared.ifname, mac: prepared.podMac, sandbox: prepared.netnsPath },
       addresses,
       gateways: { ...(has4 && { 4: IPV4_GATEWAY }), ...(has6 && { 6: IPV6_GATEWAY }) },
     };
   }
 
-  private async createHostSide(pod: PodAttachment, hostName: string, podMac: string, addresses: readonly { cidr: string; version: 4 | 6 }[], has6: boolean): Promise<void> {
-    const lines = [
-      `link add ${hostName} mtu ${pod.mtu} address ${HOST_LINK_MAC} type veth peer name ${pod.ifname} mtu ${pod.mtu} address ${podMac} netns ${pod.netnsPath}`,
-      // The host side's link-local address is the pod's IPv6 gateway: set it without
-      // duplicate address detection, or the pod could not reach it for about a second.
-      ...(has6 ? [`link set ${hostName} addrgenmode none`] : []),
-      `link set ${hostName} up`,
-      ...(has6 ? [`addr add ${IPV6_GATEWAY}/64 dev ${hostName} nodad`] : []),
-      ...addresses.map((a) => `route add ${a.cidr} dev ${hostName}${a.version === 4 ? ' scope link' : ''}`),
-    ];
-    try {
-      await this.commands.ipBatch(lines);
-    } catch (err) {
-      await this.detachLink(hostName).catch(() => undefined);
-      if (!(err instanceof NetCommandError && err.alreadyExists)) throw new PodNetworkError(`failed to create the veth pair for ${pod.ifname}: ${(err as Error).message}`, err);
-      // A veth of this very attachment left by an ADD whose DEL never came: it was just
-      // removed, so one more try. If the pod's namespace itself has the interface name,
-      // this fails the same way and says so.
-      try {
-        await this.commands.ipBatch(lines);
-      } catch (again) {
-        await this.detachLink(hostName).catch(() => undefined);
-        const exists = again instanceof NetCommandError && again.alreadyExists;
-        throw new PodNetworkError(exists ? `an interface named ${pod.ifname} already exists in ${pod.netnsPath}` : `failed to create the veth pair for ${pod.ifname}: ${(again as Error).message}`, again);
-      }
-    }
+  /** Removes a prepared veth pair (an ADD that got no addresses); never throws. */
+  async discard(prepared: PreparedPod): Promise<void> {
+    await this.detachLink(prepared.hostName).catch(() => undefined);
   }
 
   /**
