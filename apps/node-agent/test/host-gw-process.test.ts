@@ -62,6 +62,7 @@ describe('host-gw routing between two agents in their own network namespaces', (
   let dir: string;
   let nodes: { a: Netns; b: Netns };
   let allocator: AllocatorProcess;
+  let etcdNamespace: string;
   let admin: AllocatorClients;
   const agents: ManagedProcess[] = [];
 
@@ -92,7 +93,8 @@ describe('host-gw routing between two agents in their own network namespaces', (
       await sh(ns, 'ip', ['addr', 'add', address, 'dev', 'eth0']);
       await sh(ns, 'ip', ['link', 'set', 'eth0', 'up']);
     }
-    allocator = await startAllocatorProcess({ etcdEndpoints: endpoints, namespace: testNamespace(), listen: `unix:${dir}/run/allocator.sock` });
+    etcdNamespace = testNamespace();
+    allocator = await startAllocatorProcess({ etcdEndpoints: endpoints, namespace: etcdNamespace, listen: `unix:${dir}/run/allocator.sock` });
     admin = connectAllocator(allocator.address);
     await admin.resources.apply({ resourceJson: resource('IPPool', 'pods', { cidr: POOL, blockSize: 26, natOutgoing: true }) });
     await Promise.all([startAgent('node-a', nodes.a, '172.30.0.1/24'), startAgent('node-b', nodes.b, '172.30.0.2/24')]);
@@ -110,7 +112,9 @@ describe('host-gw routing between two agents in their own network namespaces', (
 
   it("routes each node's block to the other through its address, blackholes its own, follows borrowing and releases", async () => {
     // each agent wrote its --node-ip into its Calico Node
-    await eventually('node-a\'s address on its Node', async () => JSON.parse((await admin.resources.get({ kind: 'Node', name: 'node-a' })).resourceJson).spec.bgp, { ipv4Address: '172.30.0.1/24' });
+    for (const [name, ipv4Address] of [['node-a', '172.30.0.1/24'], ['node-b', '172.30.0.2/24']]) {
+      await eventually(`${name}'s address on its Node`, async () => JSON.parse((await admin.resources.get({ kind: 'Node', name: name! })).resourceJson).spec.bgp, { ipv4Address });
+    }
 
     const a = await assign('node-a', 'k8s-pod-network.a1');
     const b = await assign('node-b', 'k8s-pod-network.b1');
@@ -142,6 +146,15 @@ describe('host-gw routing between two agents in their own network namespaces', (
     await eventually('node-b without its blackhole', () => agentRoutes(nodes.b), [`${a.block} via 172.30.0.1`]);
     await admin.ipam.releaseByHandle({ handleId: 'k8s-pod-network.b2' });
     await eventually('node-a without the borrowed address', () => agentRoutes(nodes.a), [`blackhole ${a.block}`]);
+  });
+
+  it('keeps following the allocator across its restart (the stream ends cleanly, the agents subscribe again)', async () => {
+    const before = await agentRoutes(nodes.a);
+    expect(await allocator.stop('SIGTERM')).toBe(0);
+    allocator = await startAllocatorProcess({ etcdEndpoints: endpoints, namespace: etcdNamespace, listen: `unix:${dir}/run/allocator.sock` });
+    expect(await agentRoutes(nodes.a)).toEqual(before);
+    const b = await assign('node-b', 'k8s-pod-network.b3');
+    await eventually('node-b\'s new block on node-a', async () => (await agentRoutes(nodes.a)).includes(`${b.block} via 172.30.0.2`), true);
   });
 
   it('masquerades traffic from the natOutgoing pool leaving the pools, and forwards', async () => {
