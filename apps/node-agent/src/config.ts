@@ -31,6 +31,7 @@ export const AGENT_FLAGS = {
   'cni-conf-name': { env: 'ATOLL_CNI_CONF_NAME', default: '10-atoll.conflist', help: '--install-cni: file name of the configuration list' },
   'cni-network-name': { env: 'ATOLL_CNI_NETWORK_NAME', default: 'k8s-pod-network', help: '--install-cni: network name (first part of every handle)' },
   'cni-plugin-path': { env: 'ATOLL_CNI_PLUGIN_PATH', default: '', help: '--install-cni: the atoll-ipam binary to copy (default: beside this binary)' },
+  'cni-assign-ipv6': { env: 'ATOLL_CNI_ASSIGN_IPV6', default: 'false', help: '--install-cni: "true" gives every pod an IPv6 address too (ipam.assign_ipv6; dual stack needs an IPv6 pool)' },
   'cni-mtu': { env: 'ATOLL_CNI_MTU', default: '1500', help: "--install-cni: MTU of each pod's interface (the node's uplink MTU, less any encapsulation)" },
   ...ROUTING_FLAGS,
 } as const;
@@ -61,6 +62,7 @@ export interface AgentConfig {
     readonly networkName: string;
     readonly pluginPath: string;
     readonly mtu: number;
+    readonly assignIpv6: boolean;
   };
 }
 
@@ -72,6 +74,11 @@ export function usage(): string {
 function positiveInt(flag: string, text: string, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new ConfigError(`--${flag}: expected a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+function trueOrFalse(flag: string, text: string): boolean {
+  if (text !== 'true' && text !== 'false') throw new ConfigError(`--${flag}: expected true or false, got ${JSON.stringify(text)}`);
+  return text === 'true';
 }
 
 function mtu(text: string): number {
@@ -158,6 +165,7 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         networkName: get('cni-network-name'),
         pluginPath: get('cni-plugin-path') || defaultPluginPath,
         mtu: mtu(get('cni-mtu')),
+        assignIpv6: trueOrFalse('cni-assign-ipv6', get('cni-assign-ipv6')),
       },
     }),
   };

@@ -19,9 +19,11 @@ export interface InstallCniOptions {
   readonly pluginPath: string;
   readonly socket: string;
   readonly mtu: number;
+  /** Every pod gets an IPv6 address too (Calico's ipam.assign_ipv6). */
+  readonly assignIpv6: boolean;
 }
 
-export function conflist(opts: Pick<InstallCniOptions, 'networkName' | 'socket' | 'mtu'>): object {
+export function conflist(opts: Pick<InstallCniOptions, 'networkName' | 'socket' | 'mtu' | 'assignIpv6'>): object {
   return {
     cniVersion: '1.0.0',
     name: opts.networkName,
@@ -31,7 +33,7 @@ export function conflist(opts: Pick<InstallCniOptions, 'networkName' | 'socket' 
         // 169.254.1.1 (IPv6: the host side's link-local address), a host route to the pod.
         type: MAIN_PLUGIN_NAME,
         mtu: opts.mtu,
-        ipam: { type: IPAM_PLUGIN_NAME, agent_socket: opts.socket },
+        ipam: { type: IPAM_PLUGIN_NAME, agent_socket: opts.socket, ...(opts.assignIpv6 && { assign_ipv6: 'true' }) },
       },
     ],
   };

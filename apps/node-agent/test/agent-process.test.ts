@@ -143,13 +143,15 @@ describe('--install-cni', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('takes the pods\' MTU from --cni-mtu and refuses one out of range', async () => {
+  it('takes the pods\' MTU from --cni-mtu and dual stack from --cni-assign-ipv6, and refuses an MTU out of range', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-install-'));
     const plugin = path.join(dir, 'atoll-ipam-src');
     fs.writeFileSync(plugin, '#!/bin/sh\n');
     const args = ['--install-cni', '--cni-bin-dir', path.join(dir, 'bin'), '--cni-conf-dir', path.join(dir, 'net.d'), '--cni-plugin-path', plugin];
     expect(await startProcess(binPath('atoll-node-agent'), [...args, '--cni-mtu', '1450']).exited).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d/10-atoll.conflist'), 'utf8')).plugins[0].mtu).toBe(1450);
+    expect(await startProcess(binPath('atoll-node-agent'), [...args, '--cni-assign-ipv6', 'true']).exited).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d/10-atoll.conflist'), 'utf8')).plugins[0].ipam).toEqual({ type: 'atoll-ipam', agent_socket: '/run/atoll/agent.sock', assign_ipv6: 'true' });
     const bad = startProcess(binPath('atoll-node-agent'), [...args, '--cni-mtu', '40']);
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toContain('--cni-mtu: expected a whole number from 68 to 65535, got "40"');
