@@ -265,6 +265,12 @@ describe('deploy/base', () => {
       expect(hostPathAt(pod, agent, '/var/run/netns')).toBe('/var/run/netns');
     });
 
+    it('routes host-gw, other nodes reaching this node\'s pods through the kubelet\'s node address', () => {
+      expect(flagValue(agentArgv, 'routing')).toBe('host-gw');
+      expect(flagValue(agentArgv, 'node-ip')).toBe('$(NODE_IP)');
+      expect(envSource(agent, 'NODE_IP')).toEqual({ fieldPath: 'status.hostIP' });
+    });
+
     it('takes its node name from the downward API', () => {
       for (const c of [install, agent]) {
         expect(flagValue(commandLine(c), 'node-name')).toBe('$(NODE_NAME)');
