@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Atoll's tests and local stack use, when they are missing:
-# etcd (the datastore), the reference CNI plugins (bridge, ptp) from Debian, and openssl
-# (throwaway certificates for the TLS tests, tools/pki).
+# etcd (the datastore), the reference CNI plugins (bridge, ptp) from Debian, openssl
+# (throwaway certificates for the TLS tests, tools/pki), and containerd with runc and a
+# static busybox (pods through a real CRI, tools/cri).
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,9 @@ command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || missing+=(etcd-server
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v containerd >/dev/null 2>&1 || missing+=(containerd)
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -1,0 +1,11 @@
+export { connectCri, CriError } from './cri-client';
+export type { CriClient, RunPodSandboxOptions, RuntimeCondition, SandboxState, SandboxStatus, SandboxSummary } from './cri-client';
+export { assertNoNodeOnPath, cleanupCgroupParent, cleanupNodeState, CRI_NAMESPACE, fillCniBinDir, nodeFreePath, startContainerdNode, SYSTEM_CNI_DIR } from './containerd-node';
+export type { ContainerdNode, ContainerdNodeOptions, NodeRecord, NodeStopReport } from './containerd-node';
+export { exposeInNetns } from './expose-in-netns';
+export type { ExposedPort } from './expose-in-netns';
+export { createNodeLan, LAN_INTERFACE, LAN_IPV4_SUBNET, LAN_IPV6_SUBNET, OUTSIDE_IPV4, OUTSIDE_IPV6 } from './node-lan';
+export type { LanHost, NodeLan } from './node-lan';
+export { createRunPrefix, createRunWorkDir, DEFAULT_RUN_BASE, removeRunDir, runOwnerPid, sweepStaleRuns } from './run-scope';
+export type { SweepReport } from './run-scope';
+export { buildSandboxImageLayout, importImage, SANDBOX_IMAGE_NAME, writeSandboxImageTar } from './sandbox-image';
