@@ -9,6 +9,7 @@ import {
   cgroupChildren,
   cniResultFiles,
   isProcessAlive,
+  PLAIN_CGROUP,
   processCommandLine,
   processesInCgroup,
   processesMentioningPath,
@@ -46,7 +47,7 @@ export interface ContainerdNodeOptions {
    * Node.js replaced by a mirror of it without Node.js (see nodeFreePath).
    */
   readonly pathEnv?: string;
-  /** Default `/<basename of workDir>-<name>`. */
+  /** One plain segment; default `/<basename of workDir>-<name>` (sweepable when workDir came from createRunWorkDir). */
   readonly cgroupParent?: string;
   readonly sandboxImage?: string;
   /** Wait until the CRI plugin reports NetworkReady (a CNI config is loaded). Default: when cniConfDir holds a config. */
@@ -197,6 +198,7 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
 
   const paths = containerdPaths(path.join(opts.workDir, opts.name));
   const cgroupParent = opts.cgroupParent ?? `/${`${path.basename(opts.workDir)}-${opts.name}`.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  if (!PLAIN_CGROUP.test(cgroupParent)) throw new Error(`cgroupParent ${JSON.stringify(cgroupParent)} must be one plain path segment, like /atoll-node-1`);
   const sandboxImage = opts.sandboxImage ?? SANDBOX_IMAGE_NAME;
   const record: NodeRecord = { ownerPid: process.pid, name: opts.name, dir: paths.dir, cgroupParent, containerdPid: 0 };
 

@@ -123,7 +123,8 @@ function cgroupMountPoints(): string[] {
     .filter(Boolean);
 }
 
-const PLAIN_CGROUP = /^\/[A-Za-z0-9_.-]+$/;
+/** A node's cgroup parent: one plain segment below the hierarchy roots, e.g. /atoll-cri-…-node-1. */
+export const PLAIN_CGROUP = /^\/[A-Za-z0-9_.-]+$/;
 
 function cgroupDirs(parent: string): string[] {
   if (!PLAIN_CGROUP.test(parent)) throw new Error(`refusing cgroup ${JSON.stringify(parent)}: expected one plain path segment`);
