@@ -2,7 +2,8 @@
 # Installs the system packages Atoll's tests and local stack use, when they are missing:
 # etcd (the datastore), the reference CNI plugins (bridge, ptp) from Debian, openssl
 # (throwaway certificates for the TLS tests, tools/pki), and containerd with runc and a
-# static busybox (pods through a real CRI, tools/cri).
+# static busybox (pods through a real CRI, tools/cri), and iptables (node agents masquerade
+# natOutgoing pools inside the test nodes' namespaces).
 set -euo pipefail
 
 missing=()
@@ -14,6 +15,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v containerd >/dev/null 2>&1 || missing+=(containerd)
 command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -2,6 +2,7 @@ export { agentRequest, binPath, REPO_ROOT, startAgentProcess, startAllocatorProc
 export type { AgentProcess, AllocatorProcess, ManagedProcess } from './processes';
 export * from '../netns';
 export * from '../cri';
+export * from '../cluster';
 export * from '../k8s-api';
 export { CNI_PATH, DemoCluster, NETWORK } from '../quickstart/demo-cluster';
 export type { AddOutcome, DemoNode, DemoPod } from '../quickstart/demo-cluster';
