@@ -76,12 +76,14 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   // Pods starting (or stopping) together share round trips to the allocator.
   const allocator = { ...clients.ipam, ...coalesceIpamCalls(clients.ipam) };
   // Pods of the main plugin ("type": "atoll") are wired in this process's network namespace: the node's.
-  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log, podNetwork: new PodNetwork(systemNetCommands()) });
+  const netCommands = systemNetCommands();
+  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log, podNetwork: new PodNetwork(netCommands) });
   const queue = new RequestQueue(config.concurrency);
   const socket = await startSocketServer({
     path: config.socket,
     log,
     handle: async (req) => {
+      log.debug({ command: req.command, containerId: req.containerId }, 'CNI request received');
       const end = metrics.cniDuration.startTimer({ command: req.command });
       metrics.queueDepth.set(queue.depth);
       try {
@@ -114,6 +116,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
       clearInterval(resync);
       await routing?.stop();
       await socket.close();
+      netCommands.close();
       await probes.close();
       await kube?.stop();
       clients.close();

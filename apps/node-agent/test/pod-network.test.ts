@@ -2,7 +2,7 @@ import pino from 'pino';
 import { cleanupNetnsWithPrefix, createNetns, uniqueNetnsName, type Netns } from '@atoll/test-tools';
 import { CniHandler } from '../src/cni/handler';
 import type { AllocatorPort } from '../src/cni/ports';
-import { hostLinkName, PodNetwork, systemNetCommands } from '../src/dataplane';
+import { hostLinkName, PodNetwork, systemNetCommands, type NetCommands } from '../src/dataplane';
 
 // The main plugin's dataplane against real namespaces: a "node" namespace the test made
 // stands for the node (every node-side command runs there), a second one for the pod.
@@ -25,6 +25,7 @@ describe('the pod dataplane (veth, /32, on-link gateway, proxy ARP)', () => {
   let node: Netns;
   let pods: Netns[] = [];
   let net: PodNetwork;
+  let commands: NetCommands;
   const newPod = async () => {
     const p = await createNetns(`${node.name}-p${pods.length}`);
     pods.push(p);
@@ -37,7 +38,8 @@ describe('the pod dataplane (veth, /32, on-link gateway, proxy ARP)', () => {
     // The node's own address, which pods must reach.
     await ip(node, ['addr', 'add', '172.30.9.1/32', 'dev', 'lo']);
     await ip(node, ['addr', 'add', 'fd00:30:9::1/128', 'dev', 'lo']);
-    net = new PodNetwork(systemNetCommands({ hostNetnsPath: node.path }));
+    commands = systemNetCommands({ hostNetnsPath: node.path });
+    net = new PodNetwork(commands);
   });
 
   afterEach(async () => {
@@ -46,6 +48,7 @@ describe('the pod dataplane (veth, /32, on-link gateway, proxy ARP)', () => {
   });
 
   afterAll(async () => {
+    commands?.close();
     await node?.delete();
   });
 
@@ -189,6 +192,15 @@ describe('the pod dataplane (veth, /32, on-link gateway, proxy ARP)', () => {
     it('refuses an ADD whose namespace does not exist before asking for an address', async () => {
       const a = allocator({ autoAssign: async () => { throw new Error('must not be called'); } } as Partial<AllocatorPort>);
       await expect(handler(a.port).handle(req('ADD', '/var/run/netns/atoll-pn-none'))).rejects.toMatchObject({ code: 4, message: 'network namespace /var/run/netns/atoll-pn-none does not exist' });
+    });
+
+    it.each([
+      ['an interface name with a line break', { ifname: 'eth0\nroute' }, 'invalid interface name "eth0\\nroute"'],
+      ['an interface name that is too long', { ifname: 'abcdefghijklmnop' }, 'invalid interface name "abcdefghijklmnop"'],
+      ['a namespace path with a blank', { netns: '/var/run/netns/a b' }, 'invalid network namespace path "/var/run/netns/a b"'],
+    ])('refuses %s before asking for an address', async (_what, extra, message) => {
+      const a = allocator({ autoAssign: async () => { throw new Error('must not be called'); } } as Partial<AllocatorPort>);
+      await expect(handler(a.port).handle({ ...req('ADD', '/x'), ...extra })).rejects.toMatchObject({ code: 4, message: expect.stringContaining(message) });
     });
 
     it('refuses a main-plugin configuration with another IPAM plugin', async () => {

@@ -1,37 +1,29 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { IpBatchSession } from './ip-batch-session';
+import { NetCommandError } from './net-commands-error';
+
+export { NetCommandError };
 
 // The only code in the agent that changes the node's or a pod's network: iproute2 in batch
-// mode (one process for many changes) and sysctl files. iproute2 is the dependency because
-// Node has no netlink; the agent's image ships it, so the host needs nothing.
-
-export class NetCommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly stderr: string,
-  ) {
-    super(`${command}: ${stderr.trim() || 'failed'}`);
-    this.name = 'NetCommandError';
-  }
-
-  /** iproute2's answer when the device a command names does not exist. */
-  get noSuchDevice(): boolean {
-    return /Cannot find device|No such device/.test(this.stderr);
-  }
-
-  get alreadyExists(): boolean {
-    return /File exists/.test(this.stderr);
-  }
-}
+// mode and sysctl files. iproute2 is the dependency because Node has no netlink; the agent's
+// image ships it, so the host needs nothing. The node side goes through one long-lived
+// iproute2 process; a pod's side needs one short-lived process per batch (nsenter).
 
 /** Where commands run: the agent's own network namespace (the node's), or a pod's. */
 export interface NetCommands {
-  /** Runs `ip -batch -` with these lines; stops at the first failing line. */
+  /**
+   * Runs iproute2 batch lines, in the node's namespace or in `netnsPath`; rejects when any
+   * line fails (in a pod's namespace the lines after a failing one do not run; in the
+   * node's they still do).
+   */
   ipBatch(lines: readonly string[], netnsPath?: string): Promise<void>;
   /** `ip -json …` read-only queries; resolves the parsed answer. */
   ipJson(args: readonly string[], netnsPath?: string): Promise<unknown>;
   /** Writes a file under /proc/sys/net in the node's namespace. */
   writeSysctl(path: string, value: string): Promise<void>;
+  /** Stops the long-lived process. */
+  close(): void;
 }
 
 function run(file: string, args: readonly string[], input?: string): Promise<string> {
@@ -57,8 +49,10 @@ export function systemNetCommands(opts: { ip?: string; nsenter?: string; hostNet
     const where = netnsPath ?? opts.hostNetnsPath;
     return where ? [nsenter, [`--net=${where}`, ip, ...args]] : [ip, [...args]];
   };
+  const node = new IpBatchSession(opts.hostNetnsPath ? [nsenter, `--net=${opts.hostNetnsPath}`, ip] : [ip]);
   return {
     async ipBatch(lines, netnsPath) {
+      if (netnsPath === undefined) return node.run(lines);
       const [file, args] = inNetns(netnsPath, ['-batch', '-']);
       await run(file, args, `${lines.join('\n')}\n`);
     },
@@ -75,5 +69,6 @@ export function systemNetCommands(opts: { ip?: string; nsenter?: string; hostNet
       // /proc/sys/net shows the namespace of the process that opens it.
       await run(nsenter, [`--net=${opts.hostNetnsPath}`, 'sh', '-c', 'printf %s "$2" > "$1"', 'sysctl', path, value]);
     },
+    close: () => node.close(),
   };
 }
