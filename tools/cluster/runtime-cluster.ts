@@ -49,6 +49,8 @@ export class RuntimeCluster {
     readonly nodes: readonly RuntimeNode[],
     readonly kube: KubeApiStandIn,
     readonly allocator: AllocatorProcess,
+    /** A second replica, on a unix socket, for the node agents in their namespaces. */
+    readonly agentsAllocator: AllocatorProcess,
     readonly client: AllocatorClients,
     private readonly etcd: EtcdCluster | undefined,
     private readonly workDir: string,
@@ -63,23 +65,27 @@ export class RuntimeCluster {
       undo.push(() => kube.stop());
       // A cluster has its default namespace; the agents' informers then answer from cache.
       await kube.createNamespace('default').catch(() => undefined);
-      const allocator = await startAllocatorProcess({ etcdEndpoints: opts.etcdEndpoints ?? etcd!.endpoints, ...(opts.etcdNamespace && { namespace: opts.etcdNamespace }), ...(opts.allocatorPort && { grpcPort: opts.allocatorPort }) });
-      undo.push(() => allocator.stop());
-      const lan = await createNodeLan({ prefix: opts.prefix, nodes: opts.nodes });
-      undo.push(() => lan.delete());
       const workDir = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
       undo.push(async () => fs.rmSync(workDir, { recursive: true, force: true }));
+      // Two replicas, as deploy/ runs them: one on loopback TCP for atollctl and tests, one
+      // on a unix socket that the node agents reach from inside their namespaces.
+      const replica = (listen?: string) => startAllocatorProcess({ etcdEndpoints: opts.etcdEndpoints ?? etcd!.endpoints, ...(opts.etcdNamespace && { namespace: opts.etcdNamespace }), ...(listen && { listen }), ...(!listen && opts.allocatorPort && { grpcPort: opts.allocatorPort }) });
+      const allocator = await replica();
+      undo.push(() => allocator.stop());
+      const agentsAllocator = await replica(`unix:${path.join(workDir, 'allocator/allocator.sock')}`);
+      undo.push(() => agentsAllocator.stop());
+      const lan = await createNodeLan({ prefix: opts.prefix, nodes: opts.nodes });
+      undo.push(() => lan.delete());
       const kubePort = Number(new URL(kube.url).port);
-      const allocatorPort = Number(allocator.address.split(':')[1]);
       const nodes: RuntimeNode[] = [];
       for (const host of lan.nodes) {
         await kube.createNode({ metadata: { name: host.name, labels: { 'kubernetes.io/hostname': host.name } }, status: { addresses: [{ type: 'InternalIP', address: host.ipv4 }] } });
-        const node = await startRuntimeNode({ host, workDir, allocatorPort, kubeApiPort: kubePort, kubeconfigPath: kube.kubeconfigPath, ...(opts.routing && { routing: opts.routing }), ...(opts.dualStack && { dualStack: true }), ...(opts.agentArgs && { agentArgs: opts.agentArgs }) });
+        const node = await startRuntimeNode({ host, workDir, allocatorAddress: agentsAllocator.address, kubeApiPort: kubePort, kubeconfigPath: kube.kubeconfigPath, ...(opts.routing && { routing: opts.routing }), ...(opts.dualStack && { dualStack: true }), ...(opts.agentArgs && { agentArgs: opts.agentArgs }) });
         nodes.push(node);
         undo.push(() => node.stop());
       }
       const client = connectAllocator(allocator.address);
-      return new RuntimeCluster(lan, nodes, kube, allocator, client, etcd, workDir);
+      return new RuntimeCluster(lan, nodes, kube, allocator, agentsAllocator, client, etcd, workDir);
     } catch (err) {
       for (const u of undo.reverse()) await u().catch(() => undefined);
       throw err;
@@ -157,6 +163,7 @@ export class RuntimeCluster {
     this.client.close();
     await this.lan.delete().catch(() => undefined);
     await this.allocator.stop().catch(() => undefined);
+    await this.agentsAllocator.stop().catch(() => undefined);
     await this.kube.stop().catch(() => undefined);
     await this.etcd?.stop().catch(() => undefined);
     fs.rmSync(this.workDir, { recursive: true, force: true });

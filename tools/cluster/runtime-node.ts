@@ -12,8 +12,9 @@ export interface RuntimeNodeOptions {
   readonly host: LanHost;
   /** The node's files go to `<workDir>/<name>`. */
   readonly workDir: string;
-  /** Loopback ports, in the root namespace, of the allocator and the Kubernetes API stand-in. */
-  readonly allocatorPort: number;
+  /** The allocator the agent dials: a unix socket (reachable from any namespace). */
+  readonly allocatorAddress: string;
+  /** Loopback port, in the root namespace, of the Kubernetes API stand-in. */
   readonly kubeApiPort: number;
   /** The stand-in's kubeconfig; copied with the server moved to the node's forwarded port. */
   readonly kubeconfigPath: string;
@@ -77,8 +78,6 @@ export async function startRuntimeNode(opts: RuntimeNodeOptions): Promise<Runtim
     fillCniBinDir(cniBinDir);
     await installCni(cniBinDir, cniConfDir, socket, opts.dualStack ?? false);
 
-    const allocator = await exposeInNetns({ netnsPath: opts.host.netns.path, targetPort: opts.allocatorPort });
-    exposed.push(allocator);
     const kubeApi = await exposeInNetns({ netnsPath: opts.host.netns.path, targetPort: opts.kubeApiPort });
     exposed.push(kubeApi);
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -89,7 +88,7 @@ export async function startRuntimeNode(opts: RuntimeNodeOptions): Promise<Runtim
       `--net=${opts.host.netns.path}`,
       binPath('atoll-node-agent'),
       '--node-name', name,
-      '--allocator', allocator.address,
+      '--allocator', opts.allocatorAddress,
       '--kubeconfig', kubeconfig,
       '--socket', socket,
       '--metrics-listen', '127.0.0.1:9444',
