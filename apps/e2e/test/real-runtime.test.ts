@@ -118,6 +118,13 @@ describe('pods on containerd, on two nodes set up as deploy/ sets them up', () =
     for (const p of pods) await cluster.deletePod(p);
   });
 
+  it('serves a static address from a pool kept for manual use (nodeSelector !all()), reachable from the other node', async () => {
+    const manual = await cluster.runPod('node-2', { name: 'manual', annotations: { 'cni.projectcalico.org/ipAddrs': '["10.245.0.10"]' } });
+    expect(manual.ips).toEqual(['10.245.0.10']);
+    expect(await cluster.ping(staticPod, '10.245.0.10', { attempts: ROUTES_SETTLE })).toBe(true);
+    await cluster.deletePod(manual);
+  });
+
   it('reaches the outside through masquerade for a natOutgoing pool, and not from a pool without it', async () => {
     expect(await cluster.ping(staticPod, '172.30.0.1', { attempts: ROUTES_SETTLE })).toBe(true);
     const plain = await cluster.runPod('node-1', { name: 'no-nat', annotations: { 'cni.projectcalico.org/ipv4pools': '["no-nat"]' } });
