@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { exposeInNetns, fillCniBinDir, startContainerdNode, type ContainerdNode, type ExposedPort, type LanHost } from '../cri';
 import { binPath, collectOutput, startProcess, type ManagedProcess } from '../src/processes';
@@ -29,10 +30,15 @@ export interface RuntimeNode {
   readonly name: string;
   readonly host: LanHost;
   readonly containerd: ContainerdNode;
+  /** The node agent now running (a new process after restartAgent). */
   readonly agent: ManagedProcess;
   readonly socket: string;
   readonly cniBinDir: string;
   readonly cniConfDir: string;
+  /** Stops the node agent with `signal` (SIGKILL: as a crash) and waits for it to exit. */
+  stopAgent(signal: NodeJS.Signals): Promise<void>;
+  /** Starts the node agent again, with the same flags, and waits for its socket. */
+  startAgent(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,17 +49,25 @@ async function installCni(binDir: string, confDir: string, socket: string, dualS
   if (out.code !== 0) throw new Error(`atoll-node-agent --install-cni failed (${out.code}): ${out.stderr}`);
 }
 
-function waitForSocket(agent: ManagedProcess, socket: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (agent.child.exitCode !== null) return reject(new Error(`atoll-node-agent exited with ${agent.child.exitCode}: ${agent.output()}`));
-      if (fs.existsSync(socket)) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`atoll-node-agent did not open ${socket}: ${agent.output()}`));
-      setTimeout(poll, 25);
-    };
-    poll();
+function accepts(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
   });
+}
+
+async function waitForSocket(agent: ManagedProcess, socket: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (agent.child.exitCode !== null) throw new Error(`atoll-node-agent exited with ${agent.child.exitCode}: ${agent.output()}`);
+    if (await accepts(socket)) return;
+    if (Date.now() > deadline) throw new Error(`atoll-node-agent did not open ${socket}: ${agent.output()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export async function startRuntimeNode(opts: RuntimeNodeOptions): Promise<RuntimeNode> {
@@ -84,7 +98,7 @@ export async function startRuntimeNode(opts: RuntimeNodeOptions): Promise<Runtim
     fs.writeFileSync(kubeconfig, fs.readFileSync(opts.kubeconfigPath, 'utf8').replace(/http:\/\/127\.0\.0\.1:\d+/g, `http://${kubeApi.address}`));
 
     const routing = opts.routing ?? 'host-gw';
-    agent = startProcess('nsenter', [
+    const agentArgv = [
       `--net=${opts.host.netns.path}`,
       binPath('atoll-node-agent'),
       '--node-name', name,
@@ -95,10 +109,30 @@ export async function startRuntimeNode(opts: RuntimeNodeOptions): Promise<Runtim
       '--log-level', 'info',
       ...(routing === 'host-gw' ? ['--routing', 'host-gw', '--node-ip', `${opts.host.ipv4}/24,${opts.host.ipv6}/64`] : []),
       ...(opts.agentArgs ?? []),
-    ]);
-    await waitForSocket(agent, socket, 15_000);
+    ];
+    const startAgent = async () => {
+      agent = startProcess('nsenter', agentArgv);
+      await waitForSocket(agent, socket, 15_000);
+    };
+    const stopAgent = async (signal: NodeJS.Signals) => {
+      await agent?.stop(signal);
+    };
+    await startAgent();
     containerd = await startContainerdNode({ name, netnsPath: opts.host.netns.path, workDir: opts.workDir, cniBinDir, cniConfDir });
-    return { name, host: opts.host, containerd, agent, socket, cniBinDir, cniConfDir, stop };
+    return {
+      name,
+      host: opts.host,
+      containerd,
+      get agent() {
+        return agent!;
+      },
+      socket,
+      cniBinDir,
+      cniConfDir,
+      stopAgent,
+      startAgent,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -140,6 +140,33 @@ describe('pods on containerd, on two nodes set up as deploy/ sets them up', () =
     expect(await cluster.ping(staticPod, '10.96.0.10', { attempts: ROUTES_SETTLE })).toBe(true);
   });
 
+  it('answers "try again later" while the node agent is down, and once it is back the runtime\'s Stop and Remove leave nothing behind', async () => {
+    const node = cluster.node('node-1');
+    const links = await hostLinks('node-1');
+    const before = await allocated();
+    await node.stopAgent('SIGKILL');
+    try {
+      const err = await cluster.runPod('node-1', { name: 'agent-down' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CriError);
+      expect((err as Error).message).toContain('try again later: atoll-node-agent is not answering');
+    } finally {
+      await node.startAgent();
+    }
+    // containerd keeps a sandbox whose DEL failed (the agent was down too); the kubelet's
+    // Stop and Remove of it now succeed.
+    for (const s of (await node.containerd.cri.listPodSandbox()).filter((x) => x.name === 'agent-down')) {
+      await node.containerd.cri.stopPodSandbox(s.id);
+      await node.containerd.cri.removePodSandbox(s.id);
+    }
+    expect((await node.containerd.cri.listPodSandbox()).filter((x) => x.name === 'agent-down')).toEqual([]);
+    expect(await hostLinks('node-1')).toBe(links);
+    expect(await allocated()).toEqual(before);
+    // and the node serves again
+    const again = await cluster.runPod('node-1', { name: 'agent-back' });
+    expect(await cluster.ping(again, podB.ips[0]!, { attempts: ROUTES_SETTLE })).toBe(true);
+    await cluster.deletePod(again);
+  });
+
   it('removes on Stop (DEL with prevResult) the veth, the routes and the address; a second Stop and Remove (DEL with no namespace) succeed and leave nothing', async () => {
     const pod = await cluster.runPod('node-1', { name: 'short-lived' });
     const ip = pod.ips[0]!;
