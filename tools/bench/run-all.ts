@@ -17,6 +17,7 @@ const BENCHMARKS: { name: string; script: string; reduced: Record<string, string
   { name: 'scale', script: 'scale-bench.ts', reduced: { BENCH_SCALE_NODES: '500', BENCH_SCALE_ADDRESSES: '15000' } },
   { name: 'contention', script: 'contention-bench.ts', reduced: {} },
   { name: 'pod-start', script: 'pod-start-bench.ts', reduced: { BENCH_POD_START_PODS: '30' } },
+  { name: 'routes', script: 'routes-bench.ts', reduced: {} },
 ];
 
 function run(script: string, env: Record<string, string>): Promise<number> {
