@@ -20,6 +20,10 @@ export interface CtlIo {
   readInput(path: string): Promise<string>;
   /** Creates or replaces a file (ipam check's report). */
   writeFile(path: string, text: string): Promise<void>;
+  /** Resolves with the signal's name on SIGINT or SIGTERM (ipam ui serves until then). */
+  untilStopped?(): Promise<string>;
+  /** Asks the desktop to open a URL (xdg-open); resolves false when it cannot, never rejects. */
+  openUrl?(url: string): Promise<boolean>;
 }
 
 export interface CommandContext {

@@ -1,4 +1,5 @@
 import { channelCredentialsFromFiles, connectAllocator, diagnoseConnection, readTlsFiles } from '@atoll/api';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CtlIo } from './context';
 import { runAtollctl } from './run';
@@ -25,6 +26,26 @@ const io: CtlIo = {
   out: (text) => void process.stdout.write(text),
   readInput: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
   writeFile: (path, text) => writeFile(path, text, { mode: 0o600 }),
+  untilStopped: () =>
+    new Promise((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve(signal);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }),
+  // xdg-open may be missing (a server, a container): that is reported, never a failure.
+  openUrl: (url) =>
+    new Promise((resolve) => {
+      const child = spawn('xdg-open', [url], { stdio: 'ignore', detached: true });
+      child.once('error', () => resolve(false));
+      child.once('spawn', () => {
+        child.unref();
+        resolve(true);
+      });
+    }),
 };
 
 /** Bound on each call atollctl makes to the allocator. */

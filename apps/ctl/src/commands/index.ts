@@ -4,6 +4,7 @@ import { ipamConfigureCommand } from './ipam-configure';
 import { ipamReleaseCommand } from './ipam-release';
 import { ipamShowCommand } from './ipam-show';
 import { ipamSplitCommand } from './ipam-split';
+import { ipamUiCommand } from './ipam-ui';
 import { applyCommand, createCommand, deleteCommand } from './resources';
 import { getCommand } from './resources-get';
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   ipamReleaseCommand,
   ipamConfigureCommand,
   ipamSplitCommand,
+  ipamUiCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {
@@ -33,7 +35,7 @@ function listing(entries: readonly (readonly [string, string])[]): string {
 
 const TOP_LEVEL: readonly (readonly [string, string])[] = [
   ...COMMANDS.filter((c) => !c.name.includes(' ')).map((c) => [c.name, c.summary] as const),
-  ['ipam', 'IP address management: show, check, release, configure, split.'],
+  ['ipam', 'IP address management: show, check, release, configure, split, ui.'],
 ];
 
 const IPAM_LEVEL = COMMANDS.filter((c) => c.name.startsWith('ipam ')).map((c) => [c.name.slice('ipam '.length), c.summary] as const);

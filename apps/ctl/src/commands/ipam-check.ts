@@ -1,4 +1,4 @@
-import type { Allocation, CheckResponse } from '@atoll/api';
+import type { Allocation, CheckResponse, GetUtilizationResponse } from '@atoll/api';
 import { Cidr, cidrContains, formatIp, parseCidrDetailed, tryParseCidr } from '@atoll/ipmath';
 import type { IPPool, Node } from '@atoll/model';
 import { booleanFlag, expectPositionals, ParsedArgs, stringFlag } from '../args';
@@ -31,7 +31,7 @@ export interface CheckOptions {
   readonly format: 'text' | 'json';
 }
 
-interface TunnelIpProblem {
+export interface TunnelIpProblem {
   readonly ip: string;
   readonly owner: string;
 }
@@ -58,12 +58,17 @@ function attrString(a: Allocation): string {
   return `Main:${a.handleId || '<none>'} Extra:${extra}`;
 }
 
-function nodeOf(a: Allocation): string {
+/** The node an allocation belongs to: its `node` attribute, else its block's host. */
+export function nodeOf(a: Allocation): string {
   return a.attributes['node'] || (a.blockAffinity.startsWith('host:') ? a.blockAffinity.slice(5) : '');
 }
 
-interface Findings {
+/** What `ipam check` (and `ipam ui`) learn from the allocator, before any formatting. */
+export interface Findings {
   readonly check: CheckResponse;
+  readonly usage: GetUtilizationResponse;
+  readonly pools: readonly IPPool[];
+  readonly nodes: readonly Node[];
   readonly blocks: readonly { cidr: string; affinity: string }[];
   readonly activePools: readonly string[];
   readonly allocations: readonly Allocation[];
@@ -74,7 +79,7 @@ interface Findings {
   readonly problems: number;
 }
 
-async function gather(api: CheckApi): Promise<Findings> {
+export async function gatherFindings(api: CheckApi): Promise<Findings> {
   const [check, usage, listed, poolList, nodeList] = await Promise.all([
     api.ipam.check({}),
     api.ipam.getUtilization({ poolNames: [] }),
@@ -109,6 +114,9 @@ async function gather(api: CheckApi): Promise<Findings> {
   const tunnelProblems = new Set([...notInActivePools, ...withoutAllocation].map((p) => p.ip)).size;
   return {
     check,
+    usage,
+    pools,
+    nodes,
     blocks,
     activePools,
     allocations: listed.allocations,
@@ -221,7 +229,7 @@ async function writeReport(io: CtlIo, file: string, f: Findings): Promise<void> 
 }
 
 export async function checkIpam(api: CheckApi, io: CtlIo, opts: CheckOptions): Promise<void> {
-  const findings = await gather(api);
+  const findings = await gatherFindings(api);
   io.out(opts.format === 'json' ? formatJson(findingsJson(findings)) : progressText(findings, opts));
   if (opts.reportFile !== undefined) await writeReport(io, opts.reportFile, findings);
 }
