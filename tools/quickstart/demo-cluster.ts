@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { connectAllocator } from '@atoll/api';
 import os from 'node:os';
 import path from 'node:path';
 import { startEtcdCluster, type EtcdCluster } from '../etcd/launcher';
@@ -82,7 +83,27 @@ export class DemoCluster {
     });
     const node = { name, agent, host };
     this.nodes.push(node);
+    await this.waitForRegistration(name);
     return node;
+  }
+
+  /**
+   * The agent registers its node in the background; tests that compare the datastore
+   * before and after a request must not see that write land in between.
+   */
+  private async waitForRegistration(name: string): Promise<void> {
+    const client = connectAllocator(this.allocator.address, { defaultTimeoutMs: 2000 });
+    try {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const found = await client.resources.get({ kind: 'Node', name }).then(() => true, () => false);
+        if (found) return;
+        if (Date.now() > deadline) throw new Error(`node agent ${name} did not register its node within 15 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      client.close();
+    }
   }
 
   node(name: string): DemoNode {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { AllocatorClients } from '@atoll/api';
 import { parseJsonLossless, stringifyJsonLossless, type Node, type NodeSpec } from '@atoll/model';
 import type { NodeAddresses } from './routing/routing-config';
@@ -16,11 +17,15 @@ export class NodeRecord {
     readonly nodeName: string,
   ) {}
 
-  /** Applies `change` to the current Node (or a new one) and stores it. */
+  /**
+   * Applies `change` to the current Node (or a new one) and stores it — unless it changes
+   * nothing: every write is an etcd revision, and every agent re-registers on each resync.
+   */
   update(change: (node: Node) => Node): Promise<Node> {
     const next = this.chain.then(async () => {
-      const current = await this.read();
+      const { node: current, stored: exists } = await this.readStored();
       const updated = change(structuredClone(current));
+      if (exists && isDeepStrictEqual(updated, current)) return current;
       const { resourceVersion: _rv, ...metadata } = updated.metadata;
       const stored = await this.resources.apply({ resourceJson: stringifyJsonLossless({ ...updated, metadata }) });
       return parseJsonLossless(stored.resourceJson) as unknown as Node;
@@ -30,12 +35,17 @@ export class NodeRecord {
   }
 
   async read(): Promise<Node> {
+    return (await this.readStored()).node;
+  }
+
+  /** The stored Node, or a new one (`stored` false) when there is none yet. */
+  private async readStored(): Promise<{ node: Node; stored: boolean }> {
     try {
       const r = await this.resources.get({ kind: 'Node', name: this.nodeName });
-      return parseJsonLossless(r.resourceJson) as unknown as Node;
+      return { node: parseJsonLossless(r.resourceJson) as unknown as Node, stored: true };
     } catch (err) {
       if ((err as { code?: string }).code !== 'not-found') throw err;
-      return { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: this.nodeName }, spec: {} };
+      return { node: { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: this.nodeName }, spec: {} }, stored: false };
     }
   }
 
