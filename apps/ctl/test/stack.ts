@@ -57,7 +57,7 @@ async function waitServing(address: string, child: ChildProcess, output: () => s
   }
 }
 
-function stopPid(child: ChildProcess): Promise<void> {
+export function stopPid(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 5000);

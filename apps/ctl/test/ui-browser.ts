@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { launch, type Browser } from 'puppeteer-core';
-import { ATOLLCTL_BIN } from './stack';
+import { ATOLLCTL_BIN, stopPid } from './stack';
 
 // `atollctl ipam ui` as a process, and a headless Chromium from the system to look at it.
 // The browser is told to reach nothing but 127.0.0.1; every process is stopped by its PID.
@@ -16,18 +16,6 @@ export interface RunningUi {
   stop(): Promise<void>;
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    process.kill(child.pid!, 'SIGTERM');
-  });
-}
-
 /** Starts dist/bin/atollctl ipam ui on a free loopback port and waits for the address it prints. */
 export function startUi(args: readonly string[], env: Record<string, string>): Promise<RunningUi> {
   const child = spawn(ATOLLCTL_BIN, ['ipam', 'ui', '--listen', '127.0.0.1:0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -36,7 +24,7 @@ export function startUi(args: readonly string[], env: Record<string, string>): P
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      void stopChild(child);
+      void stopPid(child);
       reject(new Error(`atollctl ipam ui printed no address within 10 s: ${out}${err}`));
     }, 10_000);
     child.once('exit', (code) => {
@@ -49,7 +37,7 @@ export function startUi(args: readonly string[], env: Record<string, string>): P
       if (!url) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ pid: child.pid!, url, output: () => out + err, stop: () => stopChild(child) });
+      resolve({ pid: child.pid!, url, output: () => out + err, stop: () => stopPid(child) });
     });
   });
 }
