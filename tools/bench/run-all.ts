@@ -18,6 +18,7 @@ const BENCHMARKS: { name: string; script: string; reduced: Record<string, string
   { name: 'contention', script: 'contention-bench.ts', reduced: {} },
   { name: 'pod-start', script: 'pod-start-bench.ts', reduced: { BENCH_POD_START_PODS: '30' } },
   { name: 'routes', script: 'routes-bench.ts', reduced: {} },
+  { name: 'ui', script: 'ui-bench.ts', reduced: { BENCH_UI_RUNS: '3' } },
 ];
 
 function run(script: string, env: Record<string, string>): Promise<number> {

@@ -316,6 +316,10 @@
       state.fetchFailed = true;
     }
     render();
+    if (state.summary && document.body.dataset.loaded !== 'true') {
+      // The first picture is on screen once the frame after it has been drawn.
+      requestAnimationFrame(() => setTimeout(() => performance.mark('atoll-map-painted'), 0));
+    }
     document.body.dataset.loaded = state.summary ? 'true' : 'false';
     setTimeout(poll, REFRESH_MS);
   }
