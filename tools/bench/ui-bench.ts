@@ -94,7 +94,6 @@ async function hoverLatencies(page: Page, selector: string, count: number): Prom
       }),
     count,
   );
-
   for (const b of boxes) {
     await page.mouse.move(b.x, b.y);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
