@@ -1,4 +1,5 @@
-import { FakeAllocator, runCtl } from '../testing/fake-allocator';
+import { runAtollctl } from '../run';
+import { FakeAllocator, memoryIo, runCtl } from '../testing/fake-allocator';
 import { isLoopback, parseListen } from './ipam-ui';
 
 describe('ipam ui', () => {
@@ -48,5 +49,43 @@ describe('ipam ui', () => {
     expect((await runCtl(['ipam', '--help'], new FakeAllocator())).stdout).toContain('    ui         Serve a live map of the address space to a browser.');
     const help = (await runCtl(['ipam', 'ui', '--help'], new FakeAllocator())).stdout;
     expect(help).toContain('atollctl ipam ui [--listen=<HOST:PORT>] [--insecure-listen] [--open]');
+  });
+});
+
+describe('ipam ui serving', () => {
+  it('prints where it serves, survives a missing xdg-open, answers until stopped, then exits 0', async () => {
+    let stop: (signal: string) => void = () => undefined;
+    const stopped = new Promise<string>((resolve) => (stop = resolve));
+    const fake = new FakeAllocator();
+    let stdout = '';
+    let stderr = '';
+    const opened: string[] = [];
+    const io = {
+      ...memoryIo(),
+      out: (text: string) => {
+        stdout += text;
+      },
+      untilStopped: () => stopped,
+      openUrl: async (url: string) => {
+        opened.push(url);
+        return false;
+      },
+    };
+    const run = runAtollctl(['ipam', 'ui', '--listen', '127.0.0.1:0', '--open', '--allocator', '10.9.9.9:7443'], {
+      io,
+      err: (text) => void (stderr += text),
+      env: {},
+      connect: () => fake,
+    });
+    for (let i = 0; i < 100 && !stdout.includes('Could not open'); i++) await new Promise((r) => setTimeout(r, 10));
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!;
+    expect(stdout).toBe(`Serving the IPAM map of 10.9.9.9:7443 at ${url} (interrupt to stop)\nCould not open a browser; open ${url} yourself.\n`);
+    expect(opened).toEqual([url]);
+    expect((await fetch(`${url}api/snapshot`)).status).toBe(200);
+    stop('SIGINT');
+    expect(await run).toBe(0);
+    expect(stderr).toBe('');
+    expect(fake.closed).toBe(true);
+    await expect(fetch(url)).rejects.toThrow();
   });
 });

@@ -11,12 +11,13 @@ describe('the ipam ui server', () => {
     server = undefined;
   });
 
-  const start = async (fake: FakeAllocator) => {
+  const start = async (fake: FakeAllocator, idleAfterMs?: number) => {
     server = await startUiServer({
       host: '127.0.0.1',
       port: 0,
       assets: { '/': { type: 'text/html; charset=utf-8', body: '<p>map</p>' } },
       refreshMs: 50,
+      ...(idleAfterMs !== undefined && { idleAfterMs }),
       takeSnapshot: () => takeSnapshot(fake),
     });
     return `http://${server.address}`;
@@ -63,5 +64,18 @@ describe('the ipam ui server', () => {
     expect(failed.snapshot).toBeNull();
     // The next refresh succeeds: the failure is not sticky.
     await waitFor(`${base}/api/snapshot`, (b) => b.status.error === '');
+  });
+
+  it('stops asking the allocator while no page asks, and resumes when one does', async () => {
+    const fake = new FakeAllocator();
+    const base = await start(fake, 200);
+    await waitFor(`${base}/api/snapshot`, (b) => b.status.reachable);
+    await new Promise((r) => setTimeout(r, 700));
+    const before = fake.callsOf('ipam.check').length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.callsOf('ipam.check').length).toBe(before);
+    await fetch(`${base}/api/snapshot`);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fake.callsOf('ipam.check').length).toBeGreaterThan(before);
   });
 });

@@ -6,7 +6,8 @@ import { blockDetail, search, type Snapshot } from './snapshot';
 
 // The HTTP side of `ipam ui`: the page's three files and three JSON endpoints, over
 // node:http. The server keeps the latest snapshot and refreshes it in the background, one
-// refresh at a time; a failed refresh keeps the last picture and says why.
+// refresh at a time and only while a page is open; a failed refresh keeps the last picture
+// and says why.
 
 export interface UiAsset {
   readonly type: string;
@@ -21,6 +22,8 @@ export interface UiServerOptions {
   readonly takeSnapshot: () => Promise<Snapshot>;
   /** Time between the end of one refresh and the start of the next. */
   readonly refreshMs: number;
+  /** Refreshing pauses when no page has asked for this long (default IDLE_AFTER_MS). */
+  readonly idleAfterMs?: number;
 }
 
 export interface UiStatus {
@@ -52,16 +55,27 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
+/** With no page asking for this long, refreshing pauses until one asks again. */
+export const IDLE_AFTER_MS = 30_000;
+
+/**
+ * The latest snapshot, refreshed in the background one refresh at a time: `refreshMs` after
+ * the last one ended, or twice as long as it took if that is longer (a large cluster's
+ * listing is not asked for back to back), and only while a page keeps asking.
+ */
 export class SnapshotKeeper {
   private current: Snapshot | undefined;
   private status: UiStatus = { reachable: false, error: 'no snapshot taken yet', checkedAt: '' };
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private looping = false;
+  private lastAsked = Date.now();
   private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly take: () => Promise<Snapshot>,
     private readonly refreshMs: number,
+    private readonly idleAfterMs = IDLE_AFTER_MS,
   ) {}
 
   get snapshot(): Snapshot | undefined {
@@ -70,6 +84,12 @@ export class SnapshotKeeper {
 
   get state(): UiStatus {
     return this.status;
+  }
+
+  /** A page asked: resumes refreshing if it had paused. */
+  asked(): void {
+    this.lastAsked = Date.now();
+    if (!this.looping && !this.stopped) this.start();
   }
 
   /** Takes one snapshot now (joining one under way). */
@@ -92,10 +112,17 @@ export class SnapshotKeeper {
   }
 
   start(): void {
+    this.looping = true;
     const loop = () => {
       if (this.stopped) return;
+      const began = Date.now();
       void this.refresh().then(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.refreshMs);
+        if (this.stopped) return;
+        if (Date.now() - this.lastAsked > this.idleAfterMs) {
+          this.looping = false;
+          return;
+        }
+        this.timer = setTimeout(loop, Math.max(this.refreshMs, 2 * (Date.now() - began)));
       });
     };
     loop();
@@ -115,6 +142,7 @@ function handle(keeper: SnapshotKeeper, assets: UiServerOptions['assets'], req: 
   const snapshot = keeper.snapshot;
   switch (url.pathname) {
     case '/api/snapshot':
+      keeper.asked();
       return sendJson(res, 200, { status: keeper.state, snapshot: snapshot?.summary ?? null });
     case '/api/block': {
       const detail = snapshot && blockDetail(snapshot, url.searchParams.get('cidr') ?? '');
@@ -129,7 +157,7 @@ function handle(keeper: SnapshotKeeper, assets: UiServerOptions['assets'], req: 
 
 /** Starts serving; resolves once the port is bound. */
 export async function startUiServer(opts: UiServerOptions): Promise<RunningUiServer> {
-  const keeper = new SnapshotKeeper(opts.takeSnapshot, opts.refreshMs);
+  const keeper = new SnapshotKeeper(opts.takeSnapshot, opts.refreshMs, opts.idleAfterMs);
   const server: Server = createServer((req, res) => {
     try {
       handle(keeper, opts.assets, req, res);
