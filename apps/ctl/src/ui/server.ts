@@ -101,7 +101,8 @@ export class SnapshotKeeper {
           this.status = { reachable: true, error: '', checkedAt: new Date().toISOString() };
         },
         (err: unknown) => {
-          const message = oneLine(err instanceof Error ? err.message : String(err));
+          // grpc-js ends its message with an empty "Resolution note:" when DNS played no part.
+          const message = oneLine(err instanceof Error ? err.message : String(err)).replace(/\s*Resolution note:\s*$/, '');
           this.status = { reachable: !isUnavailable(err), error: message, checkedAt: new Date().toISOString() };
         },
       )

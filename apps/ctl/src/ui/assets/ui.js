@@ -112,7 +112,7 @@
   function reservedSlots(poolIndex, pool) {
     // Reservations as ranges of block slots (a reservation smaller than a block marks its slot).
     const out = [];
-    const [base, prefixText] = pool.cidr.split('/');
+    const base = pool.cidr.split('/')[0];
     const bits = pool.version === 4 ? 32 : 128;
     const shift = BigInt(bits - pool.blockPrefix);
     const poolBase = ipValue(base, pool.version);
@@ -125,7 +125,6 @@
       const last = (start + size - 1n - poolBase) >> shift;
       out.push({ first, last, name: r.name, cidr: r.cidr });
     }
-    void prefixText;
     return out;
   }
 
@@ -510,6 +509,12 @@
     e.preventDefault();
     const q = $('search-input').value.trim();
     if (q) runSearch(q);
+  });
+  $('search-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') $('search-results').innerHTML = '';
+  });
+  $('search-input').addEventListener('input', (e) => {
+    if (e.target.value.trim() === '') $('search-results').innerHTML = '';
   });
   $('search-results').addEventListener('click', (e) => {
     const b = e.target.closest('[data-hit]');
