@@ -185,6 +185,33 @@ describe('atollctl ipam ui in a browser', () => {
     expect(await text(page, '#nodes p')).toContain('block limit 20 per node (maxBlocksPerHost 0: the default)');
   });
 
+  it('finds a node and an address, and marks the node near its block limit once the limit changes', async () => {
+    await page.click('#search-input', { count: 3 });
+    await page.type('#search-input', 'node-c');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.tile.match');
+    const usage = await clients.ipam.getUtilization({ poolNames: [] });
+    const nodeC = usage.pools.flatMap((p) => p.blocks).filter((b) => b.affinity === 'host:node-c').map((b) => b.cidr);
+    // node-c's IPv6 block is a tile; its IPv4 block in the /12 is a tile once zoomed in, where the search went.
+    expect((await page.$$eval('.tile.match', (ts) => ts.map((t) => t.getAttribute('data-cidr')))).sort()).toEqual([...nodeC].sort());
+
+    const ip = addresses.get('v6-1')!;
+    await page.click('#search-input', { count: 3 });
+    await page.type('#search-input', ip);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((want) => document.querySelector('#holder')?.textContent === want, {}, `${ip}: pod default/v6-1, node node-c, handle k8s-pod-network.v6-1`);
+
+    expect(await stack.ctl(['ipam', 'configure', '--strictaffinity=true', '--max-blocks-per-host=2'])).toMatchObject({ code: 0 });
+    try {
+      await page.waitForSelector('#nodes tr.near-limit', { timeout: 15_000 });
+      expect(await page.$$eval('#nodes tr.near-limit', (trs) => trs.map((tr) => tr.querySelector('td')!.textContent))).toEqual(['node-anear limit', 'node-cnear limit']);
+      expect(await text(page, '#nodes p')).toContain('block limit 2 per node; strict affinity on; 2 near the limit.');
+    } finally {
+      await stack.ctl(['ipam', 'configure', '--max-blocks-per-host=0', '--strictaffinity=false']);
+    }
+    await page.waitForFunction(() => document.querySelector('#nodes tr.near-limit') === null, { timeout: 15_000 });
+  }, 40_000);
+
   it('shows a leak written into etcd under Problems, linked to its tile, on its own', async () => {
     expect(await text(page, '#problems')).toBe('No problems found.');
     const ds = new EtcdDatastore({ endpoints: stack.etcd.endpoints });
