@@ -91,15 +91,16 @@ describe('annotation parsing under random input', () => {
     );
   });
 
-  it('reads back its own answer: at most one address per family, in order, canonical, whatever the spelling or padding', () => {
+  it('reads back its own answer: at most one address per family, in order, canonical, whatever the spelling; refuses any padding, as Calico does', () => {
     fc.assert(
       fc.property(fc.option(fc.ipV4(), { nil: undefined }), fc.option(fc.ipV6(), { nil: undefined }), fc.boolean(), fc.constantFrom('', ' ', '\t', '\n'), (v4, v6, v6First, pad) => {
         const wanted = (v6First ? [v6, v4] : [v4, v6]).filter((x): x is string => x !== undefined);
         fc.pre(wanted.length > 0);
         const out = outcome(() => parseSpecificIps(Annotations.ipAddrs, JSON.stringify(wanted.map((w) => `${pad}${w}${pad}`))));
         const mapped = v6 !== undefined && (parseIp(v6).value >> 32n) === 0xffffn;
-        if (mapped) {
+        if (mapped || pad !== '') {
           expect(out).toBeInstanceOf(CniFailure);
+          expect((out as CniFailure).message).toMatch(/^invalid IP format: /);
           return;
         }
         expect(out).not.toBeInstanceOf(CniFailure);

@@ -65,8 +65,9 @@ export function parseSpecificIps(source: string, raw: string | readonly string[]
   if (list.length === 0) bad(`annotation "${source}" specified but empty`);
   const parsed: IpAddress[] = (list as string[]).map((text) => {
     let ip: IpAddress;
+    // No trimming: Go's net.ParseIP, which Calico uses, refuses "10.50.0.9 " too.
     try {
-      ip = parseIp(text.trim());
+      ip = parseIp(text);
     } catch {
       return bad(`invalid IP format: ${text}`);
     }
