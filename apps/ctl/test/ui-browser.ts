@@ -42,13 +42,24 @@ export function startUi(args: readonly string[], env: Record<string, string>): P
   });
 }
 
-/** Headless Chromium that can only reach 127.0.0.1 (every other host resolves nowhere). */
+/** Headless Chromium that can only reach 127.0.0.1. */
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run tools/install-system-deps.sh`);
   return launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // No name resolves, and anything not on loopback (which Chromium never proxies) goes to a closed port.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      '--proxy-server=http://127.0.0.1:9',
+    ],
     defaultViewport: { width: 1400, height: 1000 },
   });
 }
