@@ -27,14 +27,22 @@
     return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   }
 
-  /** A stable colour per node name (FNV-1a → hue). */
+  /**
+   * A stable colour per node name: FNV-1a, then a final mix so that names differing in one
+   * character (node-a, node-c) do not land on neighbouring hues.
+   */
   function hueOf(name) {
     let h = 0x811c9dc5;
     for (let i = 0; i < name.length; i++) {
       h ^= name.charCodeAt(i);
       h = Math.imul(h, 0x01000193) >>> 0;
     }
-    return h % 360;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return (h >>> 0) % 360;
   }
   const baseColour = (node) => (node ? `hsl(${hueOf(node)} 55% 72%)` : '#c8c8c8');
   const fillColour = (node) => (node ? `hsl(${hueOf(node)} 60% 30%)` : '#555');
