@@ -1,6 +1,6 @@
-import { Etcd3, type Namespace } from 'etcd3';
+import { AlarmAction, AlarmType, Etcd3, GRPCResourceExhastedError, type Namespace } from 'etcd3';
 import type { Kv, LeaseGrant, LeasingDatastore, Transaction, WatchEvent, WatchHandle } from '../datastore';
-import { StoreClosedError, StoreCompactedError, StoreError } from '../errors';
+import { StoreClosedError, StoreCompactedError, StoreError, StoreUnavailableError } from '../errors';
 import { validateLeaseId, validateLeaseTtl, validateMutationLeases } from '../lease-validation';
 import { validateKey, validateKeys, validateTransaction, validateWatchRevision } from '../request-validation';
 import { callOptionsWithin, type EtcdCallOptions } from './etcd-call';
@@ -18,6 +18,11 @@ import { withTimeBound } from './time-bound';
  * twice that (a compaction probe, then etcd accepting the watch). Open watches have no
  * deadline and survive connection loss. See README for what etcd3's retries imply.
  */
+/** What an operator reads first when etcd has raised its NOSPACE alarm (docs/troubleshooting.md). */
+export const ETCD_OUT_OF_SPACE =
+  'etcd is out of space: its database reached its quota (NOSPACE alarm) and it refuses every write until an operator compacts and defragments it and clears the alarm with `etcdctl alarm disarm` (docs/troubleshooting.md)';
+const ALARM_QUERY_TIMEOUT_MS = 2000;
+
 export class EtcdDatastore implements LeasingDatastore {
   private readonly client: Etcd3;
   private readonly ns: Namespace;
@@ -146,8 +151,24 @@ export class EtcdDatastore implements LeasingDatastore {
     try {
       return await withTimeBound(work(callOptionsWithin(timeoutMs)), timeoutMs, operation);
     } catch (err) {
-      throw this.closed ? new StoreClosedError() : toStoreError(err, operation);
+      if (this.closed) throw new StoreClosedError();
+      if (err instanceof GRPCResourceExhastedError) throw await this.explainExhausted(err, operation);
+      throw toStoreError(err, operation);
     }
+  }
+
+  /**
+   * etcd answers "resource exhausted" both when it is out of space and when it sheds load;
+   * its alarm list tells which. Out of space, the operator must act, so the error says so
+   * first, in their words.
+   */
+  private async explainExhausted(cause: Error, operation: string): Promise<StoreError> {
+    const plain = toStoreError(cause, operation);
+    const alarms = await withTimeBound(this.client.maintenance.alarm({ action: AlarmAction.Get, memberID: '0', alarm: AlarmType.None }), ALARM_QUERY_TIMEOUT_MS, 'alarm').catch(() => undefined);
+    // The typings say 'Nospace'; the wire (enums as strings) says 'NOSPACE'; a number is possible too.
+    const isNoSpace = (alarm: unknown) => ['NOSPACE', String(AlarmType.Nospace)].includes(String(alarm).toUpperCase());
+    if (!alarms?.alarms.some((a) => isNoSpace(a.alarm))) return plain;
+    return new StoreUnavailableError(`${ETCD_OUT_OF_SPACE}; ${plain.message}`, cause);
   }
 
   private async explainWatchCancel(resumeRevision: bigint, cause: unknown): Promise<StoreError> {
