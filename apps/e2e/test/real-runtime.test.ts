@@ -167,6 +167,22 @@ describe('pods on containerd, on two nodes set up as deploy/ sets them up', () =
     await cluster.deletePod(again);
   });
 
+  it('starts and stops 16 pods at once across both nodes, each reachable, and leaves no veth, route or address behind', async () => {
+    const links = { 'node-1': await hostLinks('node-1'), 'node-2': await hostLinks('node-2') };
+    const before = await allocated();
+    const pods = await Promise.all(Array.from({ length: 16 }, (_, i) => cluster.runPod(i % 2 ? 'node-2' : 'node-1', { name: `burst-${i}` })));
+    const ips = pods.map((p) => p.ips[0]!);
+    expect(new Set(ips).size).toBe(16);
+    for (const p of pods) expect(await cluster.ping(staticPod, p.ips[0]!, { attempts: ROUTES_SETTLE })).toBe(true);
+    await Promise.all(pods.map((p) => cluster.deletePod(p)));
+    expect({ 'node-1': await hostLinks('node-1'), 'node-2': await hostLinks('node-2') }).toEqual(links);
+    for (const node of ['node-1', 'node-2']) {
+      const table = (await onNode(node, 'ip', ['-o', 'route'])).split('\n');
+      expect(table.filter((line) => ips.some((ip) => line.startsWith(`${ip} dev atl`)))).toEqual([]);
+    }
+    expect(await allocated()).toEqual(before);
+  });
+
   it('removes on Stop (DEL with prevResult) the veth, the routes and the address; a second Stop and Remove (DEL with no namespace) succeed and leave nothing', async () => {
     const pod = await cluster.runPod('node-1', { name: 'short-lived' });
     const ip = pod.ips[0]!;
