@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { RoutePool } from '@atoll/api';
 import { cleanupNetnsWithPrefix, createNetns, uniqueNetnsName, type Netns } from '@atoll/test-tools';
 import pino from 'pino';
-import { execFileRunner } from '../src/routing/command-runner';
+import { execFileRunner } from '../src/command-runner';
 import type { RouteSpec } from '../src/routing/desired-routes';
 import { IpRoutes } from '../src/routing/ip-routes';
 import { NatOutgoingReconciler } from '../src/routing/nat-reconciler';

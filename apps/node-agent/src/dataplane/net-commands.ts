@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { execFileRunner } from '../command-runner';
 import { IpBatchSession } from './ip-batch-session';
 import { NetCommandError } from './net-commands-error';
 
@@ -26,14 +26,11 @@ export interface NetCommands {
   close(): void;
 }
 
-function run(file: string, args: readonly string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, [...args], { encoding: 'utf8', timeout: 10_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new NetCommandError(`${file} ${args.join(' ')}`, stderr || err.message));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
+/** Runs `file` (in `netnsPath` through nsenter, if given) and resolves its stdout; a failure is a NetCommandError. */
+async function run(file: string, args: readonly string[], opts: { netnsPath?: string; input?: string } = {}): Promise<string> {
+  const r = await execFileRunner(opts.netnsPath === undefined ? {} : { netnsPath: opts.netnsPath })(file, args, opts.input);
+  if (r.code !== 0) throw new NetCommandError(`${file} ${args.join(' ')}`, r.stderr || `exit status ${r.code}`);
+  return r.stdout;
 }
 
 /**
@@ -42,32 +39,29 @@ function run(file: string, args: readonly string[], input?: string): Promise<str
  * a pod's side always runs through `nsenter --net=<path>` (iproute2's own -n only takes
  * names under /var/run/netns, and containerd may keep namespaces elsewhere).
  */
-export function systemNetCommands(opts: { ip?: string; nsenter?: string; hostNetnsPath?: string } = {}): NetCommands {
-  const ip = opts.ip ?? 'ip';
-  const nsenter = opts.nsenter ?? 'nsenter';
-  const inNetns = (netnsPath: string | undefined, args: readonly string[]): [string, string[]] => {
-    const where = netnsPath ?? opts.hostNetnsPath;
-    return where ? [nsenter, [`--net=${where}`, ip, ...args]] : [ip, [...args]];
+export function systemNetCommands(opts: { hostNetnsPath?: string } = {}): NetCommands {
+  const hostNetns = opts.hostNetnsPath;
+  const node = new IpBatchSession(hostNetns ? ['nsenter', `--net=${hostNetns}`, 'ip'] : ['ip']);
+  const where = (netnsPath: string | undefined) => {
+    const path = netnsPath ?? hostNetns;
+    return path === undefined ? {} : { netnsPath: path };
   };
-  const node = new IpBatchSession(opts.hostNetnsPath ? [nsenter, `--net=${opts.hostNetnsPath}`, ip] : [ip]);
   return {
     async ipBatch(lines, netnsPath) {
       if (netnsPath === undefined) return node.run(lines);
-      const [file, args] = inNetns(netnsPath, ['-batch', '-']);
-      await run(file, args, `${lines.join('\n')}\n`);
+      await run('ip', ['-batch', '-'], { ...where(netnsPath), input: `${lines.join('\n')}\n` });
     },
     async ipJson(args, netnsPath) {
-      const [file, argv] = inNetns(netnsPath, ['-json', ...args]);
-      const out = await run(file, argv);
+      const out = await run('ip', ['-json', ...args], where(netnsPath));
       return out.trim() === '' ? [] : (JSON.parse(out) as unknown);
     },
     async writeSysctl(path, value) {
-      if (!opts.hostNetnsPath) {
+      if (hostNetns === undefined) {
         await fs.promises.writeFile(path, value);
         return;
       }
       // /proc/sys/net shows the namespace of the process that opens it.
-      await run(nsenter, [`--net=${opts.hostNetnsPath}`, 'sh', '-c', 'printf %s "$2" > "$1"', 'sysctl', path, value]);
+      await run('sh', ['-c', 'printf %s "$2" > "$1"', 'sysctl', path, value], { netnsPath: hostNetns });
     },
     close: () => node.close(),
   };

@@ -3,7 +3,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { CoalescedTask } from './coalesced-task';
-import { execFileRunner, type CommandRunner } from './command-runner';
+import { execFileRunner, type CommandRunner } from '../command-runner';
 import { desiredRoutes, type Unroutable } from './desired-routes';
 import { enableForwarding, procSysctls, type SysctlFiles } from './forwarding';
 import { IpRoutes } from './ip-routes';

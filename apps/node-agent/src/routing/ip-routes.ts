@@ -1,5 +1,5 @@
 import { formatCidr, tryParseCidr } from '@atoll/ipmath';
-import { CommandFailedError, type CommandRunner } from './command-runner';
+import { CommandFailedError, type CommandRunner } from '../command-runner';
 import type { RouteSpec } from './desired-routes';
 
 // The routes of one protocol number in the main table, through iproute2: listed with

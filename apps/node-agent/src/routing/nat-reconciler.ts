@@ -1,6 +1,6 @@
 import type { RoutePool } from '@atoll/api';
 import type { IpVersion } from '@atoll/ipmath';
-import { CommandFailedError, type CommandRunner } from './command-runner';
+import { CommandFailedError, type CommandRunner } from '../command-runner';
 import { chainRulesOf, countJumps, NAT_CHAIN, natChainRules, natRestoreInput, type NatState } from './nat-rules';
 
 // Keeps the NAT chain and its jump as the pools ask, per family (iptables for IPv4,

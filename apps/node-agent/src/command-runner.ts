@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 
-// How routing runs iproute2 and iptables: execFile, never a shell. An exit status is data
+// How the agent runs iproute2 and iptables (routing and the pod dataplane): execFile, never a shell. An exit status is data
 // for the caller (ip -batch reports failed lines on stderr); only a command that could not
 // be started (not installed) or did not finish in time rejects. Tests point a runner at a namespace they made.
 
