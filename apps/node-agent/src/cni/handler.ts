@@ -26,6 +26,13 @@ export interface CniHandlerDeps {
 /** What Linux accepts as an interface name (dev_valid_name), which also keeps it safe in iproute2 lines. */
 const LINUX_IFNAME = /^[^\s/:]{1,15}$/;
 
+function requireValidIfname(ifname: string): string {
+  if (!LINUX_IFNAME.test(ifname) || ifname === '.' || ifname === '..') {
+    throw new CniFailure(CniCode.badEnv, `invalid interface name ${JSON.stringify(ifname)}: at most 15 characters, none of them blank, "/" or ":"`);
+  }
+  return ifname;
+}
+
 /** What an ADD got from IPAM: addresses with the prefix the allocator gave. */
 interface Assigned {
   readonly addresses: string[];
@@ -113,7 +120,7 @@ export class CniHandler {
     if (!req.ifname) throw new CniFailure(CniCode.badEnv, 'required env variables [CNI_IFNAME] missing');
     if (!req.netns) throw new CniFailure(CniCode.badEnv, 'required env variables [CNI_NETNS] missing');
     // Both go into iproute2 commands: no blanks, no line breaks.
-    if (!LINUX_IFNAME.test(req.ifname) || req.ifname === '.' || req.ifname === '..') throw new CniFailure(CniCode.badEnv, `invalid interface name ${JSON.stringify(req.ifname)}: at most 15 characters, none of them blank, "/" or ":"`);
+    requireValidIfname(req.ifname);
     if (!/^\/\S+$/.test(req.netns)) throw new CniFailure(CniCode.badEnv, `invalid network namespace path ${JSON.stringify(req.netns)}: expected an absolute path without blanks`);
     if (!fs.existsSync(req.netns)) throw new CniFailure(CniCode.badEnv, `network namespace ${req.netns} does not exist`);
     return this.deps.podNetwork;
@@ -190,8 +197,7 @@ export class CniHandler {
     let failure: unknown;
     if (netconf.mainPlugin) {
       if (!this.deps.podNetwork) throw new CniFailure(CniCode.badConfig, 'this node agent does not wire pods; use the atoll-ipam plugin under a main plugin instead');
-      const ifname = req.ifname || 'eth0';
-      if (!LINUX_IFNAME.test(ifname)) throw new CniFailure(CniCode.badEnv, `invalid interface name ${JSON.stringify(ifname)}: at most 15 characters, none of them blank, "/" or ":"`);
+      const ifname = requireValidIfname(req.ifname || 'eth0');
       await this.deps.podNetwork.detach(req.containerId, ifname).catch((err: unknown) => {
         failure = new CniFailure(CniCode.internal, `failed to remove the pod's interface: ${(err as Error).message}`);
       });
