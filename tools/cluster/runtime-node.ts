@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { exposeInNetns, fillCniBinDir, startContainerdNode, type ContainerdNode, type ExposedPort, type LanHost } from '../cri';
-import { binPath, collectOutput, startProcess, type ManagedProcess } from '../src/processes';
+import { binPath, canConnect, collectOutput, startProcess, type ManagedProcess } from '../src/processes';
 
 // One Kubernetes node of a RuntimeCluster, set up the way deploy/ sets up a real one: its
 // CNI directories filled by `atoll-node-agent --install-cni` with the single-executable
@@ -49,22 +48,11 @@ async function installCni(binDir: string, confDir: string, socket: string, dualS
   if (out.code !== 0) throw new Error(`atoll-node-agent --install-cni failed (${out.code}): ${out.stderr}`);
 }
 
-function accepts(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(socket);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
 async function waitForSocket(agent: ManagedProcess, socket: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (agent.child.exitCode !== null) throw new Error(`atoll-node-agent exited with ${agent.child.exitCode}: ${agent.output()}`);
-    if (await accepts(socket)) return;
+    if (await canConnect(socket)) return;
     if (Date.now() > deadline) throw new Error(`atoll-node-agent did not open ${socket}: ${agent.output()}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { runCommand } from '../netns/netns';
+import { canConnect } from '../src/processes';
 import { containerdPaths, renderContainerdConfig, type ContainerdPaths } from './containerd-config';
 import { connectCri, type CriClient } from './cri-client';
 import {
@@ -161,17 +161,6 @@ function hasCniConfig(dir: string): boolean {
   return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => /\.(conflist|conf|json)$/.test(f));
 }
 
-function acceptsConnections(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(socket);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, failFast: () => string | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
@@ -252,7 +241,7 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
     const timeoutMs = opts.startTimeoutMs ?? 30_000;
     const failFast = () => exitStatus;
     // grpc-js backs off for a second after a refused connection: dial only once the socket listens.
-    await waitFor('containerd socket', timeoutMs, async () => ((await acceptsConnections(paths.socket)) ? true : undefined), failFast);
+    await waitFor('containerd socket', timeoutMs, async () => ((await canConnect(paths.socket)) ? true : undefined), failFast);
     await waitFor('containerd CRI Version', timeoutMs, () => cri.version(), failFast);
     await importImage({ socket: paths.socket, tarPath: paths.sandboxImageTar, namespace: CRI_NAMESPACE });
     await waitFor(`CRI image ${sandboxImage}`, timeoutMs, async () => (await cri.imageId(sandboxImage)) ?? undefined, failFast);

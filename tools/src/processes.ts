@@ -176,7 +176,8 @@ export async function startAgentProcess(opts: {
   return { ...proc, socket: opts.socket, metricsUrl: `http://127.0.0.1:${metricsPort}`, nodeName: opts.nodeName };
 }
 
-function canConnect(socketPath: string): Promise<boolean> {
+/** True when a unix socket accepts a connection now (the connection is closed at once). */
+export function canConnect(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect(socketPath);
     c.once('connect', () => {
