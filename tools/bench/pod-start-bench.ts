@@ -42,7 +42,8 @@ async function useVariant(node: RuntimeNode, variant: Variant): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const { info } = await node.containerd.cri.status();
-    if (JSON.stringify(info['cniconfig'] ?? info).includes(`"Name":"${NETWORK_NAME[variant]}"`) || JSON.stringify(info).includes(`\\"name\\":\\"${NETWORK_NAME[variant]}\\"`)) return;
+    // The CRI's verbose status holds the loaded network list (max_conf_num = 1: only the first file).
+    if (JSON.stringify(info['cniconfig']).includes(`"Name":"${NETWORK_NAME[variant]}"`)) return;
     if (Date.now() > deadline) throw new Error(`containerd did not load the ${variant} configuration: ${JSON.stringify(info).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
