@@ -22,10 +22,29 @@ export interface EtcdDatastoreOptions {
   requestTimeoutMs?: number;
   /** Bound on list(), retries included (default 15 s, at least requestTimeoutMs): one answer of a whole prefix can be tens of MiB. */
   listTimeoutMs?: number;
+  /**
+   * Bound on one attempt of a unary call other than list() (default 2 s, at most
+   * requestTimeoutMs). An attempt past it is given up and retried on a fresh connection:
+   * that is how a call stuck on a connection that lost its answer follows the heal.
+   */
+  attemptTimeoutMs?: number;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 export const DEFAULT_LIST_TIMEOUT_MS = 15_000;
+// etcd answers a healthy request in milliseconds and elects a new leader within about a
+// second here; an attempt that waits 2 s is stuck on a broken connection far more often
+// than it is slow, and retrying it costs one more request.
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2000;
+
+// gRPC keepalive on every channel: a ping after 10 s without traffic from etcd, and the
+// connection closed when the ping is not answered within 5 s. This is what detects a
+// dead connection under an open watch or lease stream, which have no deadline. etcd
+// sends GOAWAY to clients that ping more often than its --grpc-keepalive-min-time (5 s by
+// default), so the interval stays well above it; pings only while calls are open, which
+// etcd's default enforcement also requires.
+const KEEPALIVE_TIME_MS = 10_000;
+const KEEPALIVE_TIMEOUT_MS = 5000;
 
 // Retries of one call (cockatiel counts retries, not attempts); etcd3 sends successive
 // attempts round the members in shuffled order. Decorrelated-jitter exponential backoff;
@@ -50,7 +69,18 @@ export function buildEtcdClientOptions(options: EtcdDatastoreOptions): IOptions 
     hosts: [...options.endpoints],
     ...(options.tls ? { credentials: buildCredentials(options.tls) } : {}),
     // Large lists (thousands of blocks) can exceed grpc-js's default 4 MiB receive limit.
-    grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    grpcOptions: {
+      'grpc.max_receive_message_length': -1,
+      'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+      'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+      'grpc.keepalive_permit_without_calls': 0,
+      // etcd3 answers a failed attempt by closing that member's client and making a new
+      // one; with grpc-js's process-wide subchannel pool the new client would get the
+      // old, stuck connection back (a connection still "connecting" is only given up
+      // after grpc-js's 20 s connect timeout). A pool per channel makes the new client
+      // dial afresh.
+      'grpc.use_local_subchannel_pool': 1,
+    },
     // A fallback only: EtcdDatastore passes a per-operation deadline on every unary call.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
     faultHandling: {
@@ -66,6 +96,11 @@ export function buildEtcdClientOptions(options: EtcdDatastoreOptions): IOptions 
       }).next(),
     },
   };
+}
+
+/** The attempt bound for unary calls: the option, or the default, never above the request bound. */
+export function resolveAttemptTimeout(attemptTimeoutMs: number | undefined, requestTimeoutMs: number): number {
+  return Math.min(resolveRequestTimeout(attemptTimeoutMs, 'attemptTimeoutMs', DEFAULT_ATTEMPT_TIMEOUT_MS), requestTimeoutMs);
 }
 
 export function resolveRequestTimeout(requestTimeoutMs: number | undefined, name = 'requestTimeoutMs', fallback = DEFAULT_REQUEST_TIMEOUT_MS): number {

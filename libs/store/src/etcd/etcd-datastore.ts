@@ -4,7 +4,7 @@ import { StoreClosedError, StoreCompactedError, StoreError, StoreUnavailableErro
 import { validateLeaseId, validateLeaseTtl, validateMutationLeases } from '../lease-validation';
 import { validateKey, validateKeys, validateTransaction, validateWatchRevision } from '../request-validation';
 import { callOptionsWithin, type EtcdCallOptions } from './etcd-call';
-import { buildEtcdClientOptions, DEFAULT_LIST_TIMEOUT_MS, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
+import { buildEtcdClientOptions, DEFAULT_LIST_TIMEOUT_MS, resolveAttemptTimeout, resolveRequestTimeout, type EtcdDatastoreOptions } from './etcd-client-options';
 import { toStoreError } from './etcd-errors';
 import { grantEtcdLease, keepAliveEtcdLease, revokeEtcdLease } from './etcd-leases';
 import { isRevisionCompacted, listEtcdPrefix, listEtcdPrefixKeys, readEtcdKey } from './etcd-reads';
@@ -28,12 +28,14 @@ export class EtcdDatastore implements LeasingDatastore {
   private readonly ns: Namespace;
   private readonly requestTimeoutMs: number;
   private readonly listTimeoutMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
 
   constructor(options: EtcdDatastoreOptions) {
     this.requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs);
     this.listTimeoutMs = resolveRequestTimeout(options.listTimeoutMs, 'listTimeoutMs', Math.max(DEFAULT_LIST_TIMEOUT_MS, this.requestTimeoutMs));
+    this.attemptTimeoutMs = resolveAttemptTimeout(options.attemptTimeoutMs, this.requestTimeoutMs);
     this.client = new Etcd3(buildEtcdClientOptions(options));
     this.ns = options.namespace ? this.client.namespace(options.namespace) : this.client;
   }
@@ -60,7 +62,9 @@ export class EtcdDatastore implements LeasingDatastore {
    * whole rest of the range for every page, which made a 150 000-handle listing 13 × slower.)
    */
   list(prefix: string): Promise<{ items: Kv[]; revision: bigint }> {
-    return this.run('list', (call) => listEtcdPrefix(this.ns, prefix, call), this.listTimeoutMs);
+    // One attempt may take the whole bound: a large answer is slow, not stuck. A list on a
+    // dead connection is ended by the channel's keepalive instead.
+    return this.run('list', (call) => listEtcdPrefix(this.ns, prefix, call), this.listTimeoutMs, this.listTimeoutMs);
   }
 
   listKeys(prefix: string): Promise<string[]> {
@@ -146,10 +150,10 @@ export class EtcdDatastore implements LeasingDatastore {
   }
 
   /** Runs one unary operation within the time bound and maps whatever it throws. */
-  private async run<T>(operation: string, work: (call: EtcdCallOptions) => Promise<T>, timeoutMs = this.requestTimeoutMs): Promise<T> {
+  private async run<T>(operation: string, work: (call: EtcdCallOptions) => Promise<T>, timeoutMs = this.requestTimeoutMs, attemptTimeoutMs = this.attemptTimeoutMs): Promise<T> {
     this.assertOpen();
     try {
-      return await withTimeBound(work(callOptionsWithin(timeoutMs)), timeoutMs, operation);
+      return await withTimeBound(work(callOptionsWithin(timeoutMs, attemptTimeoutMs)), timeoutMs, operation);
     } catch (err) {
       if (this.closed) throw new StoreClosedError();
       if (err instanceof GRPCResourceExhastedError) throw await this.explainExhausted(err, operation);
