@@ -7,6 +7,7 @@ import { authorizeService, engineOwners } from './authz';
 import { type AllocatorConfig, hostPort } from './config';
 import { startLeakCollection } from './gc/gc-runner';
 import { bindGrpc } from './grpc-listen';
+import { AbandonedAssignments } from './abandoned-assignments';
 import { ipamHandlers } from './ipam-service';
 import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
@@ -47,7 +48,8 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const routeView = new RouteView(datastore, { log: log.child({ component: 'routes' }) });
   const routes = watchRoutesService(routeView, log.child({ component: 'routes' }), createRouteMetrics(metrics.registry));
   const ipamService = ipamServiceWithEncodedRoutes();
-  const ipam: IpamServer = { ...ipamHandlers(engine, log, metrics), watchRoutes: routes.handler };
+  const abandoned = new AbandonedAssignments(engine, log.child({ component: 'abandoned-assignments' }));
+  const ipam: IpamServer = { ...ipamHandlers(engine, log, metrics, abandoned), watchRoutes: routes.handler };
   server.addService(ipamService, authorizeService('Ipam', ipamService, ipam, authz));
   server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
   server.addService(HealthServiceDefinition, health.implementation);
@@ -103,6 +105,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
         });
       });
       listener.cleanup();
+      abandoned.stop();
       await routeView.close();
       await gc.stop();
       await probes.close();

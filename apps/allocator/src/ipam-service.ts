@@ -8,6 +8,7 @@ import type {
 import { toCallError, unaryHandlers, type AsyncHandlers, type UnaryHandlers } from '@atoll/api';
 import { autoAssignAllOrNothing, FamilyAssignment, IntendedUse, IpamEngine, IpamError } from '@atoll/ipam';
 import type { Logger } from 'pino';
+import { AbandonedAssignments, withoutRequestTag } from './abandoned-assignments';
 import type { AllocatorMetrics } from './metrics';
 
 // The Ipam gRPC service: wire messages ↔ engine calls, nothing else. Every request logs
@@ -74,18 +75,29 @@ function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined)
   };
 }
 
-/** The unary calls of the Ipam service (WatchRoutes, a stream, is served by routes/). */
-export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: AllocatorMetrics): UnaryHandlers<IpamServer> {
+/**
+ * The unary calls of the Ipam service (WatchRoutes, a stream, is served by routes/).
+ * Assignments whose caller was answered "try again later" are undone by `abandoned`.
+ */
+export function ipamHandlers(
+  engine: IpamEngine,
+  log: Logger,
+  metrics: AllocatorMetrics,
+  abandoned = new AbandonedAssignments(engine, log.child({ component: 'abandoned-assignments' })),
+): UnaryHandlers<IpamServer> {
   const handlers: Omit<AsyncHandlers<IpamServer>, 'autoAssignBatch' | 'releaseByHandleBatch'> = {
     autoAssign: async (req: WireAutoAssign, call) => {
-      const request = autoAssignRequest(req, callSignal(call));
-      const r = req.allOrNothing ? await autoAssignAllOrNothing(engine, request) : await engine.autoAssign(request);
+      const signal = callSignal(call);
+      const r = await abandoned.run(autoAssignRequest(req, signal), signal, (request) =>
+        req.allOrNothing ? autoAssignAllOrNothing(engine, request) : engine.autoAssign(request),
+      );
       return { ipv4: family(r.ipv4), ipv6: family(r.ipv6) };
     },
     assignIp: async (req, call) => {
       const use = intendedUse(req.intendedUse);
       const signal = callSignal(call);
-      const ip = await engine.assignIP({ ip: req.ip, handleId: req.handleId, attributes: req.attributes, hostname: req.hostname, ...(use && { intendedUse: use }), ...(signal && { signal }) });
+      const request = { ip: req.ip, handleId: req.handleId, attributes: req.attributes, hostname: req.hostname, ...(use && { intendedUse: use }), ...(signal && { signal }) };
+      const ip = await abandoned.run(request, signal, (tagged) => engine.assignIP(tagged));
       return { ip };
     },
     releaseIPs: async (req) => {
@@ -104,7 +116,7 @@ export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: Allocator
     ipsByHandle: async (req) => ({ ips: await engine.ipsByHandle(req.handleId) }),
     getAssignmentAttributes: async (req) => {
       const a = await engine.getAssignmentAttributes(req.ip);
-      return { address: a.address, block: a.block, handleId: a.handleId ?? '', attributes: { ...a.attributes }, sequenceNumber: a.sequenceNumber.toString() };
+      return { address: a.address, block: a.block, handleId: a.handleId ?? '', attributes: withoutRequestTag(a.attributes), sequenceNumber: a.sequenceNumber.toString() };
     },
     claimAffinity: async (req) => {
       const r = await engine.claimAffinity(req.cidr, req.host);
@@ -171,7 +183,7 @@ export function ipamHandlers(engine: IpamEngine, log: Logger, metrics: Allocator
           address: a.address,
           block: a.block,
           handleId: a.handleId ?? '',
-          attributes: { ...a.attributes },
+          attributes: withoutRequestTag(a.attributes),
           sequenceNumber: a.sequenceNumber.toString(),
           blockAffinity: a.blockAffinity ?? '',
         })),
