@@ -7,17 +7,23 @@ import { freePort, startEtcdCluster, type EtcdCluster, type EtcdMember } from '.
 import { startKubeApiStandIn, type KubeApiStandIn } from '../k8s-api';
 import { binPath, collectOutput, startAgentProcess, startAllocatorProcess, startProcess, type AgentProcess, type AllocatorProcess } from '../src/processes';
 import { findEtcdLeader } from './etcd-leader';
+import { startFaultProxy, type FaultProxy, type ProxyMode } from './fault-proxy';
 
 // The installation the chaos run attacks: a 3-member etcd on loopback, allocator replicas on
 // fixed ports (so a killed replica comes back where its agents look for it), node agents
 // each with its own socket and one replica (agent i uses replica i mod R), and the
 // Kubernetes API stand-in for pods. Every process is started and stopped by its PID.
+// Each replica reaches each etcd member through a fault proxy of its own (loopback TCP,
+// in this process), so the link between one replica and etcd can be cut, or made to drop
+// only etcd's answers, without touching any other link.
 
 export interface AllocatorSlot {
   readonly index: number;
   readonly address: string;
   readonly grpcPort: number;
   readonly metricsPort: number;
+  /** One per etcd member, in member order: this replica's links to etcd. */
+  readonly etcdLinks: FaultProxy[];
   proc: AllocatorProcess | undefined;
 }
 
@@ -65,7 +71,8 @@ export class ChaosCluster {
       const allocators: AllocatorSlot[] = [];
       for (let i = 0; i < opts.allocators; i++) {
         const grpcPort = await freePort();
-        allocators.push({ index: i, grpcPort, metricsPort: await freePort(), address: `127.0.0.1:${grpcPort}`, proc: undefined });
+        const etcdLinks = await Promise.all(etcd.endpoints.map((e) => startFaultProxy(e)));
+        allocators.push({ index: i, grpcPort, metricsPort: await freePort(), address: `127.0.0.1:${grpcPort}`, etcdLinks, proc: undefined });
       }
       const agents: AgentSlot[] = Array.from({ length: opts.agents }, (_, i) => ({
         index: i,
@@ -107,7 +114,7 @@ export class ChaosCluster {
     let lastError: unknown;
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
-        slot.proc = await startAllocatorProcess({ etcdEndpoints: this.etcd.endpoints, grpcPort: slot.grpcPort, metricsPort: slot.metricsPort });
+        slot.proc = await startAllocatorProcess({ etcdEndpoints: slot.etcdLinks.map((l) => `http://${l.address}`), grpcPort: slot.grpcPort, metricsPort: slot.metricsPort });
         this.started.add(slot.proc.child);
         return;
       } catch (err) {
@@ -121,6 +128,17 @@ export class ChaosCluster {
   /** SIGKILLs replica `i` (a crash: no graceful shutdown, in-flight calls cut). */
   async killAllocator(i: number): Promise<void> {
     await this.allocators[i]!.proc?.stop('SIGKILL');
+  }
+
+  /** Sets every link between replica `i` and etcd to `mode` (pass heals). */
+  setEtcdLinks(i: number, mode: ProxyMode): void {
+    for (const link of this.allocators[i]!.etcdLinks) link.mode = mode;
+  }
+
+  /** Replica `i`'s /readyz: 200 only while it can read etcd. */
+  async allocatorReady(i: number): Promise<boolean> {
+    const r = await fetch(`http://127.0.0.1:${this.allocators[i]!.metricsPort}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+    return r?.status === 200;
   }
 
   async startAgent(i: number): Promise<void> {
@@ -180,6 +198,7 @@ export class ChaosCluster {
   async stop(): Promise<number[]> {
     for (const a of this.agents) await a.proc?.stop('SIGTERM', 3000).catch(() => undefined);
     for (const a of this.allocators) await a.proc?.stop('SIGTERM', 3000).catch(() => undefined);
+    for (const a of this.allocators) for (const link of a.etcdLinks) await link.close();
     await this.kube.stop().catch(() => undefined);
     await this.etcd.stop().catch(() => undefined);
     fs.rmSync(this.socketDir, { recursive: true, force: true });

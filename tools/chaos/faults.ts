@@ -5,9 +5,31 @@ import type { Load } from './load';
 // etcd leader (then restart it with its data dir), stop a node agent (SIGKILL or SIGTERM
 // in turn) and start it again. While a replica or an agent is down, one probe ADD goes
 // through an agent that depends on it: the answer must be CNI code 11, promptly.
+// Partitions (see cluster.ts for the links): one replica cut off from every etcd member —
+// it must report not ready, answer the probe with 11, and be ready again after the heal —
+// and one replica whose links drop only etcd's answers for a while (a one-way partition),
+// after which it must be ready again promptly.
 
-export type FaultKind = 'allocator-kill' | 'etcd-leader-kill' | 'agent-restart';
-export const FAULT_KINDS: readonly FaultKind[] = ['allocator-kill', 'etcd-leader-kill', 'agent-restart'];
+export type FaultKind = 'allocator-kill' | 'etcd-leader-kill' | 'agent-restart' | 'allocator-etcd-cut' | 'allocator-etcd-one-way';
+export const FAULT_KINDS: readonly FaultKind[] = ['allocator-kill', 'etcd-leader-kill', 'agent-restart', 'allocator-etcd-cut', 'allocator-etcd-one-way'];
+
+/** The groups `--faults=` selects: crashes (the original three) and partitions. */
+export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
+  crash: ['allocator-kill', 'etcd-leader-kill', 'agent-restart'],
+  partition: ['allocator-etcd-cut', 'allocator-etcd-one-way'],
+};
+
+/** The fault kinds of a `--faults=a,b` list; an unknown name is an error naming it and the known ones. */
+export function parseFaultGroups(list: string): FaultKind[] {
+  const kinds: FaultKind[] = [];
+  for (const name of list.split(',').map((n) => n.trim()).filter(Boolean)) {
+    const group = FAULT_GROUPS[name];
+    if (!group) throw new Error(`--faults: unknown fault group ${JSON.stringify(name)} (known: ${Object.keys(FAULT_GROUPS).join(', ')})`);
+    for (const k of group) if (!kinds.includes(k)) kinds.push(k);
+  }
+  if (kinds.length === 0) throw new Error('--faults: name at least one fault group');
+  return kinds;
+}
 
 export interface ProbeRecord {
   /** Through which agent, and what it depended on that was down. */
@@ -25,19 +47,27 @@ export interface FaultRecord {
   /** From the fault to everything serving again. */
   readonly recoveredAfterMs: number;
   readonly probe?: ProbeRecord;
+  /** Partitions: whether the replica reported not ready while cut off, and how long after the heal it was ready again. */
+  readonly notReadyWhileCut?: boolean;
+  readonly readyAfterHealMs?: number;
 }
 
 export interface FaultTiming {
   readonly allocatorDownMs: number;
   readonly etcdDownMs: number;
   readonly agentDownMs: number;
+  /** How long a partition lasts before it heals. */
+  readonly partitionMs: number;
 }
+
+/** A replica must be ready again within this long after its links to etcd heal. */
+export const READY_AFTER_HEAL_BOUND_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   readonly records: FaultRecord[] = [];
-  private readonly counts: Record<FaultKind, number> = { 'allocator-kill': 0, 'etcd-leader-kill': 0, 'agent-restart': 0 };
+  private readonly counts: Record<FaultKind, number> = { 'allocator-kill': 0, 'etcd-leader-kill': 0, 'agent-restart': 0, 'allocator-etcd-cut': 0, 'allocator-etcd-one-way': 0 };
 
   constructor(
     private readonly cluster: ChaosCluster,
@@ -61,11 +91,32 @@ export class FaultInjector {
     return { agent: this.cluster.agents[agent]!.nodeName, down, code: outcome.code, ms: Math.round(outcome.ms), msg: outcome.msg };
   }
 
+  /** True once replica `i` reports not ready while cut off (it reads etcd for /readyz). */
+  private async seenNotReady(i: number): Promise<boolean> {
+    const until = performance.now() + this.timing.partitionMs + 10_000;
+    while (performance.now() < until) {
+      if (!(await this.cluster.allocatorReady(i))) return true;
+      await sleep(200);
+    }
+    return false;
+  }
+
+  /** Milliseconds from the heal until replica `i` is ready again; -1 past READY_AFTER_HEAL_BOUND_MS. */
+  private async readyAgain(i: number): Promise<number> {
+    const healed = performance.now();
+    while (performance.now() - healed < READY_AFTER_HEAL_BOUND_MS) {
+      if (await this.cluster.allocatorReady(i)) return Math.round(performance.now() - healed);
+      await sleep(100);
+    }
+    return -1;
+  }
+
   async inject(kind: FaultKind): Promise<FaultRecord> {
     const started = performance.now();
     const n = this.counts[kind]++;
     let target = '';
     let probe: ProbeRecord | undefined;
+    let partition: { notReadyWhileCut?: boolean; readyAfterHealMs: number } | undefined;
     switch (kind) {
       case 'allocator-kill': {
         const i = n % this.cluster.allocators.length;
@@ -101,6 +152,30 @@ export class FaultInjector {
         await this.cluster.startAgent(i);
         break;
       }
+      case 'allocator-etcd-cut': {
+        const i = n % this.cluster.allocators.length;
+        target = `allocator ${i} cut off from every etcd member`;
+        this.cluster.setEtcdLinks(i, 'blackhole');
+        this.log(`fault: ${target}`);
+        const cutAt = performance.now();
+        const dependent = this.cluster.agents.find((a) => a.allocator.index === i && this.cluster.agentUp(a.index));
+        const [notReady, probed] = await Promise.all([this.seenNotReady(i), dependent ? this.probe(dependent.index, `etcd (for allocator ${i})`) : undefined]);
+        probe = probed;
+        await sleep(Math.max(0, this.timing.partitionMs - (performance.now() - cutAt)));
+        this.cluster.setEtcdLinks(i, 'pass');
+        partition = { notReadyWhileCut: notReady, readyAfterHealMs: await this.readyAgain(i) };
+        break;
+      }
+      case 'allocator-etcd-one-way': {
+        const i = n % this.cluster.allocators.length;
+        target = `allocator ${i}'s links to etcd drop every answer`;
+        this.cluster.setEtcdLinks(i, 'drop-replies');
+        this.log(`fault: ${target}`);
+        await sleep(this.timing.partitionMs);
+        this.cluster.setEtcdLinks(i, 'pass');
+        partition = { readyAfterHealMs: await this.readyAgain(i) };
+        break;
+      }
     }
     const record: FaultRecord = {
       kind,
@@ -108,9 +183,12 @@ export class FaultInjector {
       atMs: Math.round(started - this.t0),
       recoveredAfterMs: Math.round(performance.now() - started),
       ...(probe && { probe }),
+      ...partition,
     };
     this.records.push(record);
-    this.log(`recovered from ${kind} after ${record.recoveredAfterMs} ms${probe ? `; probe ADD via ${probe.agent} answered code ${probe.code} in ${probe.ms} ms` : ''}`);
+    this.log(
+      `recovered from ${kind} after ${record.recoveredAfterMs} ms${probe ? `; probe ADD via ${probe.agent} answered code ${probe.code} in ${probe.ms} ms` : ''}${partition ? `; ready ${partition.readyAfterHealMs} ms after the heal` : ''}`,
+    );
     return record;
   }
 }

@@ -4,7 +4,9 @@
 export { ChaosCluster, stillRunning } from './cluster';
 export type { AgentSlot, AllocatorSlot, ChaosClusterOptions } from './cluster';
 export { findEtcdLeader, isEtcdLeader } from './etcd-leader';
-export { FAULT_KINDS } from './faults';
+export { FAULT_GROUPS, FAULT_KINDS, parseFaultGroups } from './faults';
+export { startFaultProxy } from './fault-proxy';
+export type { FaultProxy, ProxyMode } from './fault-proxy';
 export type { FaultKind, FaultRecord, ProbeRecord } from './faults';
 export { Ledger } from './ledger';
 export type { ChaosPod, DuplicateFinding, LostFinding } from './ledger';

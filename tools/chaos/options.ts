@@ -1,7 +1,11 @@
 // What one chaos run does. The short form runs inside `npm test` (apps/e2e); the long form
 // is `npm run chaos`, with every field settable from the environment (see fromEnv).
 
+import { FAULT_KINDS, type FaultKind } from './faults';
+
 export interface ChaosOptions {
+  /** The fault kinds injected, in turn (`--faults=crash,partition`; all by default). */
+  readonly faults: readonly FaultKind[];
   /** CNI execs (ADD + DEL, retries included) after which the load stops. */
   readonly operations: number;
   /** Faults injected at least (the load goes on until both counts are reached). */
@@ -23,6 +27,8 @@ export interface ChaosOptions {
   readonly allocatorDownMs: number;
   readonly etcdDownMs: number;
   readonly agentDownMs: number;
+  /** How long a partition lasts before it heals. */
+  readonly partitionMs: number;
   readonly etcdMembers: number;
   readonly allocators: number;
   readonly agents: number;
@@ -37,6 +43,7 @@ export interface ChaosOptions {
 }
 
 export const SHORT_FORM: ChaosOptions = {
+  faults: FAULT_KINDS,
   operations: 300,
   minFaults: 6,
   faultIntervalMs: 1500,
@@ -49,6 +56,7 @@ export const SHORT_FORM: ChaosOptions = {
   allocatorDownMs: 1500,
   etcdDownMs: 1500,
   agentDownMs: 500,
+  partitionMs: 3000,
   etcdMembers: 3,
   allocators: 2,
   agents: 5,
@@ -81,6 +89,7 @@ const ENV: Readonly<Record<string, keyof ChaosOptions>> = {
   ATOLL_CHAOS_ALLOCATOR_DOWN_MS: 'allocatorDownMs',
   ATOLL_CHAOS_ETCD_DOWN_MS: 'etcdDownMs',
   ATOLL_CHAOS_AGENT_DOWN_MS: 'agentDownMs',
+  ATOLL_CHAOS_PARTITION_MS: 'partitionMs',
   ATOLL_CHAOS_AGENTS: 'agents',
   ATOLL_CHAOS_ALLOCATORS: 'allocators',
   ATOLL_CHAOS_SEED: 'seed',

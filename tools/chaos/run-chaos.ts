@@ -1,5 +1,5 @@
 import { ChaosCluster } from './cluster';
-import { FAULT_KINDS, FaultInjector } from './faults';
+import { FaultInjector, READY_AFTER_HEAL_BOUND_MS, type FaultKind } from './faults';
 import { Ledger } from './ledger';
 import { Load, POD_NAMESPACE, POD_POOL, STATIC_POOL } from './load';
 import { AllocationMonitor } from './monitor';
@@ -100,7 +100,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await sleep(options.faultIntervalMs);
         if (done()) break;
         try {
-          await faults.inject(FAULT_KINDS[n % FAULT_KINDS.length]!);
+          await faults.inject(options.faults[n % options.faults.length]!);
         } catch (err) {
           faultError = err as Error;
           problems.push(`fault injection failed: ${faultError.message}`);
@@ -136,7 +136,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       startedAt: startedAt.toISOString(),
       setup: { etcdMembers: options.etcdMembers, allocators: options.allocators, agents: options.agents, concurrency: options.concurrency, seed: options.seed, boundMs: options.boundMs },
       operations: { total: stats.total, add: stats.ops.ADD, del: stats.ops.DEL, probes: stats.probes, podsAttached: load.addedOk, staticAttached: load.staticAdds },
-      faults: { total: faults.total, byKind: faults.byKind(), log: faults.records },
+      faults: { total: faults.total, byKind: Object.fromEntries(options.faults.map((k) => [k, faults.byKind()[k]])) as Record<FaultKind, number>, log: faults.records },
       probes,
       failures: { total: stats.failures(), byCode: Object.fromEntries(stats.failuresByCode), notRetryable: stats.badFailures.slice(0, 50) },
       hangs: stats.hangs,
@@ -178,6 +178,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   if (r.leakedHandles !== 0) problems.push(`${r.leakedHandles} handles remain after every pod was deleted`);
   if (r.ipamCheck.exitCode !== 0 || r.ipamCheck.problems !== 0) problems.push(`atollctl ipam check: exit ${r.ipamCheck.exitCode}, ${r.ipamCheck.summary}`);
   if (r.ipamShowInUse !== 0) problems.push(`atollctl ipam show reports ${r.ipamShowInUse} addresses in use at the end`);
+  for (const f of r.faults.log) {
+    if (f.notReadyWhileCut === false) problems.push(`${f.target}: the replica never reported not ready`);
+    if (f.readyAfterHealMs === -1) problems.push(`${f.target}: the replica was not ready again within ${READY_AFTER_HEAL_BOUND_MS} ms of the heal`);
+  }
   for (const p of r.probes) if (p.code !== 11) problems.push(`an ADD through ${p.agent} while ${p.down} was down answered code ${p.code} (${p.msg}), not 11`);
   if (r.monitor.listings === 0) problems.push('the monitor never obtained a listing of the allocations');
   if (leftoverProcesses.length > 0) problems.push(`processes still running after stop: ${leftoverProcesses.join(', ')}`);

@@ -1,4 +1,4 @@
-import { Ledger, seededRandom, fromEnv, SHORT_FORM, type ChaosPod } from '../../../tools/chaos';
+import { FAULT_KINDS, Ledger, parseFaultGroups, seededRandom, fromEnv, SHORT_FORM, type ChaosPod } from '../../../tools/chaos';
 
 // The chaos suite's bookkeeping must catch what it claims to catch: these feed the ledger
 // the histories of real defects (an address handed out twice, an allocation lost under a
@@ -89,6 +89,14 @@ describe('chaos settings', () => {
     expect(fromEnv(SHORT_FORM, { ATOLL_CHAOS_OPERATIONS: '20000', ATOLL_CHAOS_STATIC_FRACTION: '0.5' })).toMatchObject({ operations: 20000, staticFraction: 0.5, agents: 5 });
     expect(() => fromEnv(SHORT_FORM, { ATOLL_CHAOS_OPERATIONS: 'lots' })).toThrow('ATOLL_CHAOS_OPERATIONS: expected a whole number, got "lots"');
     expect(() => fromEnv(SHORT_FORM, { ATOLL_CHAOS_AGENTS: '0' })).toThrow('at least 1');
+  });
+
+  it('selects fault kinds by group with --faults, and refuses an unknown group naming it', () => {
+    expect(parseFaultGroups('partition')).toEqual(['allocator-etcd-cut', 'allocator-etcd-one-way']);
+    expect(parseFaultGroups('crash, partition,crash')).toEqual([...FAULT_KINDS]);
+    expect(() => parseFaultGroups('partition,netem')).toThrow('--faults: unknown fault group "netem" (known: crash, partition)');
+    expect(() => parseFaultGroups('')).toThrow('--faults: name at least one fault group');
+    expect(SHORT_FORM.faults).toEqual(FAULT_KINDS);
   });
 
   it('makes the same choices for the same seed', () => {

@@ -1,12 +1,13 @@
-import { formatReportLines, runChaos, SHORT_FORM, type ChaosReport } from '../../../tools/chaos';
+import { FAULT_KINDS, formatReportLines, runChaos, SHORT_FORM, type ChaosReport } from '../../../tools/chaos';
 
 // The chaos suite's short form (the long one is `npm run chaos`): a 3-member etcd, two
 // allocator replicas and five node agents under a load of pod ADD/DEL cycles through the
 // real atoll-ipam, while allocator replicas are SIGKILLed and restarted, the etcd leader is
-// killed and restarted, and agents are restarted. The promises checked are in
+// killed and restarted, agents are restarted, a replica is cut off from every etcd member
+// and a replica's links to etcd drop every answer for a while. The promises checked are in
 // RELIABILITY.md; every one of them must hold for the run to pass.
 
-describe('chaos: allocator crashes, etcd leader loss and agent restarts under load', () => {
+describe('chaos: allocator crashes, etcd leader loss, agent restarts and allocator–etcd partitions under load', () => {
   let report: ChaosReport;
   const lines: string[] = [];
 
@@ -18,7 +19,7 @@ describe('chaos: allocator crashes, etcd leader loss and agent restarts under lo
   it('ran the whole load and injected every kind of fault', () => {
     expect(report.operations.total).toBeGreaterThanOrEqual(SHORT_FORM.operations);
     expect(report.faults.total).toBeGreaterThanOrEqual(SHORT_FORM.minFaults);
-    expect(report.faults.byKind).toEqual({ 'allocator-kill': expect.any(Number), 'etcd-leader-kill': expect.any(Number), 'agent-restart': expect.any(Number) });
+    expect(Object.keys(report.faults.byKind).sort()).toEqual([...FAULT_KINDS].sort());
     for (const n of Object.values(report.faults.byKind)) expect(n).toBeGreaterThanOrEqual(1);
     expect(report.operations.podsAttached).toBeGreaterThan(0);
     expect(report.operations.staticAttached).toBeGreaterThan(0);
@@ -42,9 +43,19 @@ describe('chaos: allocator crashes, etcd leader loss and agent restarts under lo
     expect(report.latencyMs.del.max).toBeLessThan(SHORT_FORM.boundMs);
   });
 
-  it('answers code 11 through an agent whose allocator or whose own process is down', () => {
+  it('answers code 11 through an agent whose allocator or whose own process is down, or whose allocator is cut off from etcd', () => {
     expect(report.probes.length).toBeGreaterThanOrEqual(2);
     for (const p of report.probes) expect(p).toMatchObject({ code: 11 });
+  });
+
+  it('reports a replica cut off from etcd as not ready, and ready again soon after every partition heals', () => {
+    const partitions = report.faults.log.filter((f) => f.kind === 'allocator-etcd-cut' || f.kind === 'allocator-etcd-one-way');
+    expect(partitions.length).toBeGreaterThanOrEqual(2);
+    for (const f of partitions.filter((p) => p.kind === 'allocator-etcd-cut')) expect(f.notReadyWhileCut).toBe(true);
+    for (const f of partitions) {
+      expect(f.readyAfterHealMs).toBeGreaterThanOrEqual(0);
+      expect(f.readyAfterHealMs).toBeLessThan(10_000);
+    }
   });
 
   it('leaves nothing allocated once every pod is deleted, and ipam check finds no problem', () => {
