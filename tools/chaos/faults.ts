@@ -122,12 +122,13 @@ export class FaultInjector {
         const i = n % this.cluster.allocators.length;
         const slot = this.cluster.allocators[i]!;
         target = `allocator ${i} (${slot.address}, pid ${slot.proc?.pid})`;
+        this.load.ledger.allocatorKillStarted();
         await this.cluster.killAllocator(i);
         this.log(`fault: SIGKILL ${target}`);
         const dependent = this.cluster.agents.find((a) => a.allocator === slot && this.cluster.agentUp(a.index));
         if (dependent) probe = await this.probe(dependent.index, `allocator ${i}`);
         await sleep(this.timing.allocatorDownMs);
-        await this.cluster.startAllocator(i);
+        await this.cluster.startAllocator(i).finally(() => this.load.ledger.allocatorKillEnded());
         break;
       }
       case 'etcd-leader-kill': {

@@ -9,7 +9,7 @@ export { startFaultProxy } from './fault-proxy';
 export type { FaultProxy, ProxyMode } from './fault-proxy';
 export type { FaultKind, FaultRecord, ProbeRecord } from './faults';
 export { Ledger } from './ledger';
-export type { ChaosPod, DuplicateFinding, LostFinding } from './ledger';
+export type { ChaosPod, DuplicateFinding, HeldAfterFailureFinding, LedgerOptions, LostFinding } from './ledger';
 export { fromEnv, LONG_FORM, seededRandom, SHORT_FORM } from './options';
 export type { ChaosOptions } from './options';
 export { CHAOS_NETWORK, execIpam, execPluginRaw, ipamConfig, PLUGIN_PATH_ENV } from './plugin-exec';

@@ -3,7 +3,12 @@
 // - no address is held by two live pods (a pod is live from its ADD's success until its DEL
 //   starts), and no address is listed twice by the datastore;
 // - every address a live pod holds is allocated, to that pod's handle, in the datastore
-//   (otherwise it could be handed to another pod: a "lost" allocation).
+//   (otherwise it could be handed to another pod: a "lost" allocation);
+// - a pod whose ADD failed holds nothing once `failedAddGraceMs` has passed, although its
+//   runtime has not sent the DEL yet (the load delays it on purpose): what a failed ADD
+//   assigned is released by the allocator, not by the DEL. ADDs that overlapped the kill
+//   of an allocator replica are exempt: a commit the killed process had sent may still
+//   land, and nothing but the DEL or the leak collector can release it (RELIABILITY.md).
 
 export interface ChaosPod {
   readonly seq: number;
@@ -21,6 +26,24 @@ export interface ChaosPod {
   delStartAt?: number;
   /** A DEL succeeded. */
   released: boolean;
+  /** performance.now() when the ADD was sent and when it failed (code 11). */
+  addStartAt?: number;
+  addFailedAt?: number;
+}
+
+export interface HeldAfterFailureFinding {
+  readonly address: string;
+  readonly handle: string;
+  /** Since the run began: when the ADD failed, and the listing that still showed the address. */
+  readonly failedAtMs: number;
+  readonly atMs: number;
+}
+
+export interface LedgerOptions {
+  /** How long after a failed ADD the allocator may still hold what it assigned. */
+  readonly failedAddGraceMs: number;
+  /** performance.now() unless a test replays a recorded history at its own times. */
+  readonly clock?: () => number;
 }
 
 export interface DuplicateFinding {
@@ -51,11 +74,21 @@ export class Ledger {
   private readonly seenFindings = new Set<string>();
   readonly duplicates: DuplicateFinding[] = [];
   readonly lost: LostFinding[] = [];
+  readonly heldAfterFailure: HeldAfterFailureFinding[] = [];
+  private readonly failedPods = new Set<ChaosPod>();
+  private readonly killWindows: { from: number; to: number }[] = [];
+  private killsInProgress = 0;
+  private killStartedAt = 0;
+  /** Failed ADDs not checked because an allocator was killed while they ran. */
+  exemptFailedAdds = 0;
 
-  constructor(private readonly t0 = performance.now()) {}
+  constructor(
+    private readonly t0 = performance.now(),
+    private readonly opts: LedgerOptions = { failedAddGraceMs: 20_000 },
+  ) {}
 
   private now(): number {
-    return performance.now();
+    return this.opts.clock?.() ?? performance.now();
   }
 
   private note<T extends { atMs: number }>(key: string, list: T[], finding: T): void {
@@ -82,8 +115,30 @@ export class Ledger {
     this.livePods.add(pod);
   }
 
+  /** An allocator replica is being killed (`allocatorKillEnded` when it serves again). */
+  allocatorKillStarted(): void {
+    if (this.killsInProgress++ === 0) this.killStartedAt = this.now();
+  }
+
+  allocatorKillEnded(): void {
+    if (--this.killsInProgress === 0) this.killWindows.push({ from: this.killStartedAt, to: this.now() });
+  }
+
+  private overlapsKill(from: number, to: number): boolean {
+    return this.killsInProgress > 0 || this.killWindows.some((w) => w.from <= to && from <= w.to);
+  }
+
+  /** The pod's ADD (sent at `startedAt`) failed; until its DEL starts it must end up holding nothing. */
+  addFailed(pod: ChaosPod, startedAt: number): void {
+    pod.addStartAt = startedAt;
+    pod.addFailedAt = this.now();
+    if (this.overlapsKill(startedAt, pod.addFailedAt)) this.exemptFailedAdds++;
+    else this.failedPods.add(pod);
+  }
+
   /** The runtime starts tearing the pod down: from now on it may lose its addresses. */
   delStarting(pod: ChaosPod): void {
+    this.failedPods.delete(pod);
     if (pod.delStartAt !== undefined) return;
     pod.delStartAt = this.now();
     this.livePods.delete(pod);
@@ -111,6 +166,14 @@ export class Ledger {
     for (const a of allocations) byAddress.set(a.address, [...(byAddress.get(a.address) ?? []), a.handleId]);
     for (const [address, handles] of byAddress) {
       if (handles.length > 1) this.note(`d|${address}|${[...handles].sort().join(',')}`, this.duplicates, { address, holders: handles, seenBy: 'datastore', atMs: at });
+    }
+    const handles = new Map<string, string[]>();
+    for (const a of allocations) handles.set(a.handleId, [...(handles.get(a.handleId) ?? []), a.address]);
+    for (const pod of this.failedPods) {
+      if (pod.addFailedAt === undefined || startedAt - pod.addFailedAt < this.opts.failedAddGraceMs) continue;
+      for (const address of handles.get(pod.handle) ?? []) {
+        this.note(`f|${address}|${pod.handle}`, this.heldAfterFailure, { address, handle: pod.handle, failedAtMs: Math.round(pod.addFailedAt - this.t0), atMs: at });
+      }
     }
     for (const pod of this.livePods) {
       if (pod.addDoneAt === undefined || pod.addDoneAt >= startedAt) continue;

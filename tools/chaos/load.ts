@@ -6,7 +6,10 @@ import type { OpStats } from './stats';
 // The workload: pods created in the Kubernetes API stand-in and attached with the real
 // atoll-ipam (CNI ADD), held a while and detached (CNI DEL), spread over every node agent.
 // It behaves like a runtime: a failed ADD is followed by DEL; a DEL that fails is retried
-// until it succeeds (or `delRetryMs` passes, which the run reports as stuck).
+// until it succeeds (or `delRetryMs` passes, which the run reports as stuck). A slow one:
+// the DEL after a failed ADD comes only `failedAddDelDelayMs` later (cut short when the
+// load ends), so that the ledger can see whether the allocator released what the failed
+// ADD assigned without waiting for the DEL.
 
 export const STATIC_POOL = '10.201.0.0/24';
 export const STATIC_ADDRESSES: readonly string[] = Array.from({ length: 64 }, (_, i) => `10.201.0.${10 + i}`);
@@ -19,19 +22,22 @@ export interface LoadOptions {
   readonly staticFraction: number;
   readonly boundMs: number;
   readonly delRetryMs: number;
+  readonly failedAddDelDelayMs: number;
 }
 
 export class Load {
   private seq = 0;
   /** Pods whose DEL has not succeeded yet and that no worker owns (probes, give-ups). */
   private readonly pending = new Set<Promise<void>>();
+  /** Wakes the delayed DELs at once (the load has ended). */
+  private readonly hurry = new AbortController();
   readonly stuck: ChaosPod[] = [];
   addedOk = 0;
   staticAdds = 0;
 
   constructor(
     private readonly cluster: ChaosCluster,
-    private readonly ledger: Ledger,
+    readonly ledger: Ledger,
     private readonly stats: OpStats,
     private readonly opts: LoadOptions,
     private readonly random: () => number,
@@ -69,12 +75,15 @@ export class Load {
   /** ADD; on failure the runtime's DEL. Resolves the pod when it is live. */
   async add(agent: number, opts: { probe?: boolean; wantStatic?: boolean } = {}): Promise<{ pod: ChaosPod; outcome: IpamOutcome }> {
     const pod = await this.newPod(agent, opts.wantStatic ?? false);
+    const sentAt = performance.now();
     const outcome = await this.exec('ADD', pod);
     this.stats.record('ADD', pod.name, outcome, opts.probe);
     if (outcome.ok) {
       this.addedOk++;
       if (pod.staticIp) this.staticAdds++;
       this.ledger.addSucceeded(pod, outcome.ips, outcome.result);
+    } else {
+      this.ledger.addFailed(pod, sentAt);
     }
     return { pod, outcome };
   }
@@ -99,14 +108,31 @@ export class Load {
     }
   }
 
-  /** Deletes in the background (probes); `drain()` waits for all of them. */
-  deleteLater(pod: ChaosPod): void {
-    const p: Promise<void> = this.runtimeDelete(pod).finally(() => this.pending.delete(p));
+  /** Deletes in the background (probes), after `delayMs` or when the load ends; `drain()` waits for all of them. */
+  deleteLater(pod: ChaosPod, delayMs = 0): void {
+    const p: Promise<void> = this.pause(delayMs)
+      .then(() => this.runtimeDelete(pod))
+      .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
 
   async drain(): Promise<void> {
+    this.hurry.abort();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (ms <= 0 || this.hurry.signal.aborted) return Promise.resolve();
+    const signal = this.hurry.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
   }
 
   /** One worker: adds pods, keeps up to holdPerWorker of them, deletes one at random. */
@@ -122,7 +148,7 @@ export class Load {
       const agent = turn++ % this.cluster.agents.length;
       const { pod, outcome } = await this.add(agent, { wantStatic: this.random() < this.opts.staticFraction });
       if (outcome.ok) mine.push(pod);
-      else await this.runtimeDelete(pod);
+      else this.deleteLater(pod, this.opts.failedAddDelDelayMs);
     }
     await Promise.all(mine.map((pod) => this.runtimeDelete(pod)));
   }

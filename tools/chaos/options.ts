@@ -22,6 +22,10 @@ export interface ChaosOptions {
   readonly boundMs: number;
   /** How long a pod's DEL is retried (code 11) before the run calls it stuck. */
   readonly delRetryMs: number;
+  /** How long after a failed ADD the allocator may still hold what it assigned (the ledger's grace). */
+  readonly failedAddGraceMs: number;
+  /** How long the runtime waits before the DEL that follows a failed ADD (longer than the grace). */
+  readonly failedAddDelDelayMs: number;
   /** How often the allocations are listed and checked. */
   readonly monitorIntervalMs: number;
   readonly allocatorDownMs: number;
@@ -52,6 +56,8 @@ export const SHORT_FORM: ChaosOptions = {
   staticFraction: 0.15,
   boundMs: 30_000,
   delRetryMs: 60_000,
+  failedAddGraceMs: 20_000,
+  failedAddDelDelayMs: 25_000,
   monitorIntervalMs: 200,
   allocatorDownMs: 1500,
   etcdDownMs: 1500,
@@ -85,6 +91,8 @@ const ENV: Readonly<Record<string, keyof ChaosOptions>> = {
   ATOLL_CHAOS_STATIC_FRACTION: 'staticFraction',
   ATOLL_CHAOS_BOUND_MS: 'boundMs',
   ATOLL_CHAOS_DEL_RETRY_MS: 'delRetryMs',
+  ATOLL_CHAOS_FAILED_ADD_GRACE_MS: 'failedAddGraceMs',
+  ATOLL_CHAOS_FAILED_ADD_DEL_DELAY_MS: 'failedAddDelDelayMs',
   ATOLL_CHAOS_MONITOR_INTERVAL_MS: 'monitorIntervalMs',
   ATOLL_CHAOS_ALLOCATOR_DOWN_MS: 'allocatorDownMs',
   ATOLL_CHAOS_ETCD_DOWN_MS: 'etcdDownMs',

@@ -1,4 +1,4 @@
-import type { DuplicateFinding, LostFinding } from './ledger';
+import type { DuplicateFinding, HeldAfterFailureFinding, LostFinding } from './ledger';
 import type { FaultKind, FaultRecord, ProbeRecord } from './faults';
 import type { BadFailure, LatencySummary } from './stats';
 
@@ -21,6 +21,11 @@ export interface ChaosReport {
   readonly duplicateFindings: readonly DuplicateFinding[];
   readonly lost: number;
   readonly lostFindings: readonly LostFinding[];
+  /** Addresses a pod still held after its ADD failed and the grace passed, before its DEL. */
+  readonly heldAfterFailedAdd: number;
+  readonly heldAfterFailedAddFindings: readonly HeldAfterFailureFinding[];
+  /** Failed ADDs not checked for that because an allocator replica was killed while they ran. */
+  readonly failedAddsExempt: number;
   readonly leaks: number;
   readonly leakedAllocations: readonly { readonly address: string; readonly handleId: string }[];
   readonly leakedHandles: number;
@@ -43,6 +48,7 @@ export function formatReportLines(r: ChaosReport): string[] {
     `latency ms: ADD p50 ${r.latencyMs.add.p50} p99 ${r.latencyMs.add.p99} max ${r.latencyMs.add.max}; DEL p50 ${r.latencyMs.del.p50} p99 ${r.latencyMs.del.p99} max ${r.latencyMs.del.max}`,
     `duplicates: ${r.duplicates}`,
     `lost allocations (a live pod's address not allocated to it): ${r.lost}`,
+    `held after a failed ADD, before its DEL: ${r.heldAfterFailedAdd} (${r.failedAddsExempt} failed ADDs exempt: an allocator was killed meanwhile)`,
     `leaks: ${r.leaks} addresses, ${r.leakedHandles} handles; stuck DELs: ${r.stuckDeletes}`,
     `continuous checks: ${r.monitor.listings} listings (${r.monitor.unavailable} unavailable), at most ${r.monitor.maxAllocations} allocations at once`,
     `atollctl ipam check: exit ${r.ipamCheck.exitCode}, ${r.ipamCheck.summary}; ipam show: ${r.ipamShowInUse} in use`,

@@ -82,7 +82,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await cluster.waitNodesRegistered();
     await warmUp(cluster, options.boundMs);
 
-    const ledger = new Ledger(t0);
+    const ledger = new Ledger(t0, { failedAddGraceMs: options.failedAddGraceMs });
     const stats = new OpStats(t0);
     const load = new Load(cluster, ledger, stats, options, seededRandom(options.seed));
     const faults = new FaultInjector(cluster, load, options, log, t0);
@@ -145,6 +145,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       duplicateFindings: ledger.duplicates.slice(0, 50),
       lost: ledger.lost.length,
       lostFindings: ledger.lost.slice(0, 50),
+      heldAfterFailedAdd: ledger.heldAfterFailure.length,
+      heldAfterFailedAddFindings: ledger.heldAfterFailure.slice(0, 50),
+      failedAddsExempt: ledger.exemptFailedAdds,
       leaks: remaining.length,
       leakedAllocations: remaining.slice(0, 50).map((a) => ({ address: a.address, handleId: a.handleId })),
       leakedHandles: checked ? checked.handles - tunnelHandles : -1,
@@ -168,6 +171,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const r = partial;
 
   if (r.duplicates > 0) problems.push(`${r.duplicates} addresses were held by two live pods or handles at once, first: ${JSON.stringify(r.duplicateFindings[0])}`);
+  if (r.heldAfterFailedAdd > 0) problems.push(`${r.heldAfterFailedAdd} addresses were still held ${options.failedAddGraceMs} ms after their pod's ADD had failed (before its DEL), first: ${JSON.stringify(r.heldAfterFailedAddFindings[0])}`);
   if (r.lost > 0) problems.push(`${r.lost} addresses held by live pods were missing from the datastore, first: ${JSON.stringify(r.lostFindings[0])}`);
   if (r.failures.notRetryable.length > 0) {
     const first = r.failures.notRetryable[0]!;

@@ -84,6 +84,75 @@ describe('the chaos ledger', () => {
   });
 });
 
+describe('the chaos ledger: a failed ADD must leave nothing allocated, without waiting for its DEL', () => {
+  // Replays at their recorded times (ms since the run began) the events of a real run:
+  // `npm run chaos -- --faults=partition`, seed 650132, with the allocator's release of
+  // abandoned assignments switched off. Allocator 0 was cut off from every etcd member at
+  // 11 228 ms and healed at ~21 330 ms; three ADDs through its agents, sent at ~11 300 ms,
+  // failed with code 11 when the agent's 10 s deadline passed; the allocator's engine then
+  // completed them after the heal, and the listing at 41 592 ms still showed the three
+  // addresses under the failed pods' handles, whose runtimes had not sent their DEL yet.
+  const GRACE_MS = 20_000;
+  let now = 0;
+  const ledgerAt = () => new Ledger(0, { failedAddGraceMs: GRACE_MS, clock: () => now });
+  const recorded = [
+    { name: 'crogi5i175', address: '10.200.6.179', failedAt: 21_362 },
+    { name: 'csk8e08rs6', address: '10.200.6.180', failedAt: 21_494 },
+    { name: 'cup3gxrys0', address: '10.200.6.181', failedAt: 21_677 },
+  ];
+  const failAll = (ledger: Ledger) =>
+    recorded.map((r) => {
+      const p: ChaosPod = { ...pod(r.name), containerId: r.name, handle: `k8s-pod-network.${r.name}` };
+      now = r.failedAt;
+      ledger.addFailed(p, 11_300);
+      return p;
+    });
+
+  it('reports the addresses the allocator still held 20 s after their ADDs failed (the recorded defect)', () => {
+    const ledger = ledgerAt();
+    const pods = failAll(ledger);
+    now = 41_600;
+    ledger.checkListing(pods.map((p, i) => ({ address: recorded[i]!.address, handleId: p.handle })), 41_592);
+    ledger.checkListing(pods.map((p, i) => ({ address: recorded[i]!.address, handleId: p.handle })), 41_811); // seen again: not counted twice
+    expect(ledger.heldAfterFailure).toEqual(recorded.map((r) => ({ address: r.address, handle: `k8s-pod-network.${r.name}`, failedAtMs: r.failedAt, atMs: 41_600 })));
+  });
+
+  it('accepts the same history when the allocator released them within the grace (the fixed run)', () => {
+    const ledger = ledgerAt();
+    const pods = failAll(ledger);
+    now = 25_000;
+    ledger.checkListing(pods.map((p, i) => ({ address: recorded[i]!.address, handleId: p.handle })), 24_800); // still held, within the grace
+    now = 41_600;
+    ledger.checkListing([], 41_592);
+    expect(ledger.heldAfterFailure).toEqual([]);
+  });
+
+  it('does not hold an address against a failed pod once its DEL has started', () => {
+    const ledger = ledgerAt();
+    const pods = failAll(ledger);
+    for (const p of pods) ledger.delStarting(p);
+    now = 41_600;
+    ledger.checkListing(pods.map((p, i) => ({ address: recorded[i]!.address, handleId: p.handle })), 41_592);
+    expect(ledger.heldAfterFailure).toEqual([]);
+  });
+
+  it('exempts, and counts, ADDs that ran while an allocator replica was killed: its commit may land with nobody to undo it', () => {
+    const ledger = ledgerAt();
+    now = 10_000;
+    ledger.allocatorKillStarted();
+    now = 11_500;
+    ledger.allocatorKillEnded();
+    const pods = failAll(ledger); // sent at 11 300, during the kill
+    const after: ChaosPod = pod('after-the-kill');
+    now = 30_000;
+    ledger.addFailed(after, 29_000);
+    now = 60_000;
+    ledger.checkListing([...pods.map((p, i) => ({ address: recorded[i]!.address, handleId: p.handle })), { address: '10.200.6.200', handleId: after.handle }], 59_000);
+    expect(ledger.exemptFailedAdds).toBe(3);
+    expect(ledger.heldAfterFailure).toEqual([expect.objectContaining({ address: '10.200.6.200', handle: after.handle })]);
+  });
+});
+
 describe('chaos settings', () => {
   it('reads ATOLL_CHAOS_* over the defaults and refuses bad values naming the variable', () => {
     expect(fromEnv(SHORT_FORM, { ATOLL_CHAOS_OPERATIONS: '20000', ATOLL_CHAOS_STATIC_FRACTION: '0.5' })).toMatchObject({ operations: 20000, staticFraction: 0.5, agents: 5 });
