@@ -35,6 +35,11 @@ describe('chaos: allocator crashes, etcd leader loss, agent restarts and allocat
     expect(report.lostFindings).toEqual([]);
   });
 
+  it('releases what a failed ADD assigned without waiting for the runtime\'s (late) DEL', () => {
+    expect(report.heldAfterFailedAddFindings).toEqual([]);
+    expect(report.heldAfterFailedAdd).toBe(0);
+  });
+
   it('fails ADD and DEL only with the retryable CNI code 11, and never hangs past the bound', () => {
     expect(report.failures.notRetryable).toEqual([]);
     expect(Object.keys(report.failures.byCode).every((code) => code === '11')).toBe(true);
