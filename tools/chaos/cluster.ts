@@ -37,6 +37,8 @@ export interface AgentSlot {
 
 export interface ChaosClusterOptions {
   readonly etcdMembers: number;
+  /** etcd's --quota-backend-bytes (etcd's own default when omitted). */
+  readonly etcdQuotaBytes?: number;
   readonly allocators: number;
   readonly agents: number;
 }
@@ -62,7 +64,7 @@ export class ChaosCluster {
   ) {}
 
   static async start(opts: ChaosClusterOptions): Promise<ChaosCluster> {
-    const etcd = await startEtcdCluster({ members: opts.etcdMembers });
+    const etcd = await startEtcdCluster({ members: opts.etcdMembers, ...(opts.etcdQuotaBytes && { extraArgs: ['--quota-backend-bytes', String(opts.etcdQuotaBytes)] }) });
     const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-chaos-'));
     let kube: KubeApiStandIn | undefined;
     let cluster: ChaosCluster | undefined;

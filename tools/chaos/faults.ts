@@ -1,4 +1,5 @@
 import type { ChaosCluster } from './cluster';
+import { fillUntilNoSpace, recoverSpace } from './etcd-space';
 import type { Load } from './load';
 
 // The faults: SIGKILL an allocator replica (then start it again on its port), SIGKILL the
@@ -9,14 +10,18 @@ import type { Load } from './load';
 // it must report not ready, answer the probe with 11, and be ready again after the heal —
 // and one replica whose links drop only etcd's answers for a while (a one-way partition),
 // after which it must be ready again promptly.
+// Out of space: ballast fills etcd to its quota (NOSPACE); an ADD must fail with 11 and say
+// that etcd is out of space, reads must still work; after the operator's steps (delete,
+// compact, defragment, disarm) ADDs must succeed again without restarting anything.
 
-export type FaultKind = 'allocator-kill' | 'etcd-leader-kill' | 'agent-restart' | 'allocator-etcd-cut' | 'allocator-etcd-one-way';
-export const FAULT_KINDS: readonly FaultKind[] = ['allocator-kill', 'etcd-leader-kill', 'agent-restart', 'allocator-etcd-cut', 'allocator-etcd-one-way'];
+export type FaultKind = 'allocator-kill' | 'etcd-leader-kill' | 'agent-restart' | 'allocator-etcd-cut' | 'allocator-etcd-one-way' | 'etcd-nospace';
+export const FAULT_KINDS: readonly FaultKind[] = ['allocator-kill', 'etcd-leader-kill', 'agent-restart', 'allocator-etcd-cut', 'allocator-etcd-one-way', 'etcd-nospace'];
 
 /** The groups `--faults=` selects: crashes (the original three) and partitions. */
 export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   crash: ['allocator-kill', 'etcd-leader-kill', 'agent-restart'],
   partition: ['allocator-etcd-cut', 'allocator-etcd-one-way'],
+  nospace: ['etcd-nospace'],
 };
 
 /** The fault kinds of a `--faults=a,b` list; an unknown name is an error naming it and the known ones. */
@@ -50,7 +55,14 @@ export interface FaultRecord {
   /** Partitions: whether the replica reported not ready while cut off, and how long after the heal it was ready again. */
   readonly notReadyWhileCut?: boolean;
   readonly readyAfterHealMs?: number;
+  /** Out of space: etcd's refusal of the ballast, whether a listing worked meanwhile, and how long after the operator's steps an ADD succeeded again (-1: not within the bound). */
+  readonly noSpace?: { readonly refusal: string; readonly readsWorked: boolean; readonly resumedAfterMs: number };
 }
+
+/** ADDs must succeed again within this long after the operator's steps clear NOSPACE. */
+export const RESUME_AFTER_NOSPACE_BOUND_MS = 15_000;
+/** What a pod's failed ADD must say while etcd is out of space (the store's ETCD_OUT_OF_SPACE, in its first words). */
+export const OUT_OF_SPACE_WORDS = 'etcd is out of space';
 
 export interface FaultTiming {
   readonly allocatorDownMs: number;
@@ -67,7 +79,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   readonly records: FaultRecord[] = [];
-  private readonly counts: Record<FaultKind, number> = { 'allocator-kill': 0, 'etcd-leader-kill': 0, 'agent-restart': 0, 'allocator-etcd-cut': 0, 'allocator-etcd-one-way': 0 };
+  private readonly counts: Record<FaultKind, number> = { 'allocator-kill': 0, 'etcd-leader-kill': 0, 'agent-restart': 0, 'allocator-etcd-cut': 0, 'allocator-etcd-one-way': 0, 'etcd-nospace': 0 };
 
   constructor(
     private readonly cluster: ChaosCluster,
@@ -111,12 +123,39 @@ export class FaultInjector {
     return -1;
   }
 
+  /** Whether ListAllocations answers from a live replica (a linearizable read of etcd). */
+  private async listsAllocations(): Promise<boolean> {
+    const client = this.cluster.connect();
+    try {
+      await client.ipam.listAllocations({ node: '', handlePrefix: '' });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Milliseconds until an ADD (through each running agent in turn) succeeds again; -1 past RESUME_AFTER_NOSPACE_BOUND_MS. */
+  private async addsAgain(): Promise<number> {
+    const started = performance.now();
+    for (let n = 0; performance.now() - started < RESUME_AFTER_NOSPACE_BOUND_MS; n++) {
+      const up = this.cluster.agents.filter((a) => this.cluster.agentUp(a.index));
+      const { pod, outcome } = await this.load.add(up[n % up.length]!.index, { probe: true });
+      this.load.deleteLater(pod);
+      if (outcome.ok) return Math.round(performance.now() - started);
+      await sleep(300);
+    }
+    return -1;
+  }
+
   async inject(kind: FaultKind): Promise<FaultRecord> {
     const started = performance.now();
     const n = this.counts[kind]++;
     let target = '';
     let probe: ProbeRecord | undefined;
     let partition: { notReadyWhileCut?: boolean; readyAfterHealMs: number } | undefined;
+    let noSpace: FaultRecord['noSpace'];
     switch (kind) {
       case 'allocator-kill': {
         const i = n % this.cluster.allocators.length;
@@ -177,6 +216,19 @@ export class FaultInjector {
         partition = { readyAfterHealMs: await this.readyAgain(i) };
         break;
       }
+      case 'etcd-nospace': {
+        target = 'etcd filled to its quota (NOSPACE alarm)';
+        const refusal = await fillUntilNoSpace(this.cluster.etcd);
+        this.log(`fault: ${target}: ${refusal}`);
+        const agent = this.cluster.agents.find((a) => this.cluster.agentUp(a.index))!;
+        probe = await this.probe(agent.index, 'etcd space');
+        const readsWorked = await this.listsAllocations();
+        await sleep(this.timing.etcdDownMs);
+        await recoverSpace(this.cluster.etcd);
+        this.log('compacted, defragmented every member, disarmed NOSPACE');
+        noSpace = { refusal, readsWorked, resumedAfterMs: await this.addsAgain() };
+        break;
+      }
     }
     const record: FaultRecord = {
       kind,
@@ -185,10 +237,11 @@ export class FaultInjector {
       recoveredAfterMs: Math.round(performance.now() - started),
       ...(probe && { probe }),
       ...partition,
+      ...(noSpace && { noSpace }),
     };
     this.records.push(record);
     this.log(
-      `recovered from ${kind} after ${record.recoveredAfterMs} ms${probe ? `; probe ADD via ${probe.agent} answered code ${probe.code} in ${probe.ms} ms` : ''}${partition ? `; ready ${partition.readyAfterHealMs} ms after the heal` : ''}`,
+      `recovered from ${kind} after ${record.recoveredAfterMs} ms${probe ? `; probe ADD via ${probe.agent} answered code ${probe.code} in ${probe.ms} ms` : ''}${partition ? `; ready ${partition.readyAfterHealMs} ms after the heal` : ''}${noSpace ? `; ADDs succeed again ${noSpace.resumedAfterMs} ms after the operator's steps` : ''}`,
     );
     return record;
   }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ChaosCluster } from './cluster';
 import type { ChaosPod, Ledger } from './ledger';
 import { CHAOS_NETWORK, execIpam, type IpamOutcome } from './plugin-exec';
@@ -41,7 +42,10 @@ export class Load {
     private readonly stats: OpStats,
     private readonly opts: LoadOptions,
     private readonly random: () => number,
-  ) {}
+  ) {
+    // Every delayed DEL listens to it: as many at once as ADDs failed within the delay.
+    setMaxListeners(0, this.hurry.signal);
+  }
 
   private pick(n: number): number {
     return Math.floor(this.random() * n);

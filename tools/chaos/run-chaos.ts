@@ -1,5 +1,6 @@
 import { ChaosCluster } from './cluster';
-import { FaultInjector, READY_AFTER_HEAL_BOUND_MS, type FaultKind } from './faults';
+import { CHAOS_ETCD_QUOTA_BYTES } from './etcd-space';
+import { FaultInjector, OUT_OF_SPACE_WORDS, READY_AFTER_HEAL_BOUND_MS, RESUME_AFTER_NOSPACE_BOUND_MS, type FaultKind } from './faults';
 import { Ledger } from './ledger';
 import { Load, POD_NAMESPACE, POD_POOL, STATIC_POOL } from './load';
 import { AllocationMonitor } from './monitor';
@@ -74,7 +75,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const startedAt = new Date();
   const t0 = performance.now();
   const problems: string[] = [];
-  const cluster = await ChaosCluster.start({ etcdMembers: options.etcdMembers, allocators: options.allocators, agents: options.agents });
+  const cluster = await ChaosCluster.start({
+    etcdMembers: options.etcdMembers,
+    allocators: options.allocators,
+    agents: options.agents,
+    ...(options.faults.includes('etcd-nospace') && { etcdQuotaBytes: CHAOS_ETCD_QUOTA_BYTES }),
+  });
   log(`started ${options.etcdMembers} etcd members, ${options.allocators} allocators, ${options.agents} agents`);
   let partial: Omit<ChaosReport, 'verdict' | 'problems' | 'durationMs' | 'leftoverProcesses'>;
   try {
@@ -185,6 +191,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const f of r.faults.log) {
     if (f.notReadyWhileCut === false) problems.push(`${f.target}: the replica never reported not ready`);
     if (f.readyAfterHealMs === -1) problems.push(`${f.target}: the replica was not ready again within ${READY_AFTER_HEAL_BOUND_MS} ms of the heal`);
+    if (f.noSpace) {
+      if (!f.probe?.msg.includes(OUT_OF_SPACE_WORDS)) problems.push(`${f.target}: the ADD's failure did not say "${OUT_OF_SPACE_WORDS}": ${f.probe?.msg}`);
+      if (!f.noSpace.readsWorked) problems.push(`${f.target}: ListAllocations failed while etcd was out of space`);
+      if (f.noSpace.resumedAfterMs === -1) problems.push(`${f.target}: no ADD succeeded within ${RESUME_AFTER_NOSPACE_BOUND_MS} ms of the operator's steps`);
+    }
   }
   for (const p of r.probes) if (p.code !== 11) problems.push(`an ADD through ${p.agent} while ${p.down} was down answered code ${p.code} (${p.msg}), not 11`);
   if (r.monitor.listings === 0) problems.push('the monitor never obtained a listing of the allocations');

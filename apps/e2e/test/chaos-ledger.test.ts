@@ -162,8 +162,9 @@ describe('chaos settings', () => {
 
   it('selects fault kinds by group with --faults, and refuses an unknown group naming it', () => {
     expect(parseFaultGroups('partition')).toEqual(['allocator-etcd-cut', 'allocator-etcd-one-way']);
-    expect(parseFaultGroups('crash, partition,crash')).toEqual([...FAULT_KINDS]);
-    expect(() => parseFaultGroups('partition,netem')).toThrow('--faults: unknown fault group "netem" (known: crash, partition)');
+    expect(parseFaultGroups('nospace')).toEqual(['etcd-nospace']);
+    expect(parseFaultGroups('crash, partition,nospace,crash')).toEqual([...FAULT_KINDS]);
+    expect(() => parseFaultGroups('partition,netem')).toThrow('--faults: unknown fault group "netem" (known: crash, partition, nospace)');
     expect(() => parseFaultGroups('')).toThrow('--faults: name at least one fault group');
     expect(SHORT_FORM.faults).toEqual(FAULT_KINDS);
   });

@@ -4,10 +4,11 @@ import { FAULT_KINDS, formatReportLines, runChaos, SHORT_FORM, type ChaosReport 
 // allocator replicas and five node agents under a load of pod ADD/DEL cycles through the
 // real atoll-ipam, while allocator replicas are SIGKILLed and restarted, the etcd leader is
 // killed and restarted, agents are restarted, a replica is cut off from every etcd member
-// and a replica's links to etcd drop every answer for a while. The promises checked are in
+// and a replica's links to etcd drop every answer for a while, and etcd is filled to its
+// quota and recovered by an operator's steps. The promises checked are in
 // RELIABILITY.md; every one of them must hold for the run to pass.
 
-describe('chaos: allocator crashes, etcd leader loss, agent restarts and allocator–etcd partitions under load', () => {
+describe('chaos: allocator crashes, etcd leader loss, agent restarts, allocator–etcd partitions and a full etcd under load', () => {
   let report: ChaosReport;
   const lines: string[] = [];
 
@@ -60,6 +61,16 @@ describe('chaos: allocator crashes, etcd leader loss, agent restarts and allocat
     for (const f of partitions) {
       expect(f.readyAfterHealMs).toBeGreaterThanOrEqual(0);
       expect(f.readyAfterHealMs).toBeLessThan(10_000);
+    }
+  });
+
+  it('says that etcd is out of space when it is, keeps reads working, and serves again after the operator\'s steps without a restart', () => {
+    const full = report.faults.log.filter((f) => f.kind === 'etcd-nospace');
+    expect(full.length).toBeGreaterThanOrEqual(1);
+    for (const f of full) {
+      expect(f.probe).toMatchObject({ code: 11, msg: expect.stringContaining('etcd is out of space') });
+      expect(f.noSpace).toMatchObject({ refusal: expect.stringContaining('database space exceeded'), readsWorked: true });
+      expect(f.noSpace!.resumedAfterMs).toBeGreaterThanOrEqual(0);
     }
   });
 
