@@ -112,6 +112,19 @@ describe('coalescing calls', () => {
     expect(s.sent.map((x) => x.kind)).toEqual(['single', 'batch', 'single', 'single', 'single', 'single']);
   });
 
+  it('gives a batch call the deadline of its least patient request, so the allocator sees the call end when any of its callers gives up', async () => {
+    const s = fakeServer();
+    const first = s.calls.call(1);
+    const batch = [s.calls.call(2, { timeoutMs: 60_000 }), s.calls.call(3, { timeoutMs: 2000 }), s.calls.call(4, { timeoutMs: 30_000 })];
+    await s.land();
+    await first;
+    expect(s.sent[1]).toMatchObject({ kind: 'batch', reqs: [2, 3, 4] });
+    expect(s.sent[1]!.timeoutMs).toBeLessThanOrEqual(2000);
+    expect(s.sent[1]!.timeoutMs).toBeGreaterThan(1000);
+    await s.land();
+    await Promise.all(batch);
+  });
+
   it('fails a request whose deadline passed while it waited, without sending it', async () => {
     const s = fakeServer();
     const first = s.calls.call(1);

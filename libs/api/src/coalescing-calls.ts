@@ -72,9 +72,12 @@ export class CoalescingCalls<Req, Res> {
   }
 
   private async send(batch: Waiting<Req, Res>[]): Promise<void> {
-    // The call may take as long as the most patient request allows; a request whose own
-    // deadline passes first is failed locally then, as a plain call's deadline would.
-    const timeoutMs = Math.max(...batch.map((w) => w.deadline)) - Date.now();
+    // The call ends when its least patient request gives up, so that the allocator sees
+    // the call cancelled and undoes what it assigned for it. Were the call to live on for
+    // more patient requests, the allocator would complete the given-up request's work
+    // and answer it into the void: an address held with nobody to use it until the DEL.
+    // The more patient requests then fail early, with the same retryable error.
+    const timeoutMs = Math.min(...batch.map((w) => w.deadline)) - Date.now();
     const timers = batch.map((w) =>
       setTimeout(() => w.reject(new RpcError('unavailable', 'deadline exceeded', true, status.DEADLINE_EXCEEDED)), w.deadline - Date.now()),
     );
