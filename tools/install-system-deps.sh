@@ -3,7 +3,8 @@
 # etcd (the datastore), the reference CNI plugins (bridge, ptp) from Debian, openssl
 # (throwaway certificates for the TLS tests, tools/pki), and containerd with runc and a
 # static busybox (pods through a real CRI, tools/cri), and iptables (node agents masquerade
-# natOutgoing pools inside the test nodes' namespaces).
+# natOutgoing pools inside the test nodes' namespaces), and libfaketime (an allocator whose
+# wall clock jumps, apps/allocator/test/gc-clock-jump-process.test.ts).
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,7 @@ command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

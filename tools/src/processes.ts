@@ -86,6 +86,8 @@ export async function startAllocatorProcess(opts: {
   credentials?: ChannelCredentials;
   /** false: wait for gRPC only, for an allocator that is meant to stay not ready (etcd unreachable). Default true. */
   waitForReady?: boolean;
+  /** Added to the environment (e.g. LD_PRELOAD of libfaketime for a clock that jumps). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<AllocatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freePort());
   const metricsPort = opts.metricsPort ?? (await freePort());
@@ -97,7 +99,7 @@ export async function startAllocatorProcess(opts: {
     ...(opts.namespace ? ['--etcd-namespace', opts.namespace] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const proc = startProcess(binPath('atoll-allocator'), args);
+  const proc = startProcess(binPath('atoll-allocator'), args, opts.env);
   const address = opts.listen ?? `127.0.0.1:${grpcPort}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   const client = connectAllocator(address, { defaultTimeoutMs: 500, ...(opts.credentials && { credentials: opts.credentials }) });

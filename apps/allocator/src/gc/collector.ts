@@ -23,6 +23,7 @@ export interface LeakCollectorDeps {
   readonly log: Logger;
   /** Checked before every release: false stops the pass at once (the lease was lost). */
   readonly isLeader: () => boolean;
+  /** Milliseconds on a clock that only moves forward at its own pace (default: monotonic). */
   readonly now?: () => number;
 }
 
@@ -77,7 +78,10 @@ export class LeakCollector {
     private readonly opts: LeakCollectorOptions,
   ) {
     this.planner = new CollectionPlanner({ gracePeriodMs: opts.gracePeriodMs, ...(opts.maxReleasesPerPass !== undefined && { maxReleasesPerPass: opts.maxReleasesPerPass }) });
-    this.now = deps.now ?? Date.now;
+    // The grace period is measured on the monotonic clock: were it measured on the wall
+    // clock, a clock stepped an hour forward (NTP, an operator) between two passes would
+    // make every leak candidate look an hour old and release it at the next pass.
+    this.now = deps.now ?? (() => performance.timeOrigin + performance.now());
   }
 
   /** Starts periodic passes (the first at once) and ones triggered by node deletions. */
