@@ -15,7 +15,8 @@ import { startFaultProxy, type FaultProxy, type ProxyMode } from './fault-proxy'
 // Kubernetes API stand-in for pods. Every process is started and stopped by its PID.
 // Each replica reaches each etcd member through a fault proxy of its own (loopback TCP,
 // in this process), so the link between one replica and etcd can be cut, or made to drop
-// only etcd's answers, without touching any other link.
+// only etcd's answers, without touching any other link; each agent reaches its replica
+// through one too.
 
 export interface AllocatorSlot {
   readonly index: number;
@@ -32,6 +33,8 @@ export interface AgentSlot {
   readonly nodeName: string;
   readonly socket: string;
   readonly allocator: AllocatorSlot;
+  /** The agent's link to its replica (a fault proxy), which it dials instead of the replica. */
+  readonly allocatorLink: FaultProxy;
   proc: AgentProcess | undefined;
 }
 
@@ -76,13 +79,18 @@ export class ChaosCluster {
         const etcdLinks = await Promise.all(etcd.endpoints.map((e) => startFaultProxy(e)));
         allocators.push({ index: i, grpcPort, metricsPort: await freePort(), address: `127.0.0.1:${grpcPort}`, etcdLinks, proc: undefined });
       }
-      const agents: AgentSlot[] = Array.from({ length: opts.agents }, (_, i) => ({
-        index: i,
-        nodeName: `chaos-node-${i}`,
-        socket: path.join(socketDir, `node-${i}`, 'agent.sock'),
-        allocator: allocators[i % allocators.length]!,
-        proc: undefined,
-      }));
+      const agents: AgentSlot[] = [];
+      for (let i = 0; i < opts.agents; i++) {
+        const allocator = allocators[i % allocators.length]!;
+        agents.push({
+          index: i,
+          nodeName: `chaos-node-${i}`,
+          socket: path.join(socketDir, `node-${i}`, 'agent.sock'),
+          allocator,
+          allocatorLink: await startFaultProxy(allocator.address),
+          proc: undefined,
+        });
+      }
       cluster = new ChaosCluster(etcd, kube, allocators, agents, socketDir);
       for (const m of etcd.members) if (m.child) cluster.started.add(m.child);
       for (const a of allocators) await cluster.startAllocator(a.index);
@@ -145,7 +153,7 @@ export class ChaosCluster {
 
   async startAgent(i: number): Promise<void> {
     const slot = this.agents[i]!;
-    slot.proc = await startAgentProcess({ nodeName: slot.nodeName, allocator: slot.allocator.address, socket: slot.socket, kubeconfig: this.kube.kubeconfigPath });
+    slot.proc = await startAgentProcess({ nodeName: slot.nodeName, allocator: slot.allocatorLink.address, socket: slot.socket, kubeconfig: this.kube.kubeconfigPath });
     this.started.add(slot.proc.child);
   }
 
@@ -201,6 +209,7 @@ export class ChaosCluster {
     for (const a of this.agents) await a.proc?.stop('SIGTERM', 3000).catch(() => undefined);
     for (const a of this.allocators) await a.proc?.stop('SIGTERM', 3000).catch(() => undefined);
     for (const a of this.allocators) for (const link of a.etcdLinks) await link.close();
+    for (const a of this.agents) await a.allocatorLink.close();
     await this.kube.stop().catch(() => undefined);
     await this.etcd.stop().catch(() => undefined);
     fs.rmSync(this.socketDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { ChaosCluster } from './cluster';
 import { fillUntilNoSpace, recoverSpace } from './etcd-space';
+import type { ChaosPod } from './ledger';
 import type { Load } from './load';
 
 // The faults: SIGKILL an allocator replica (then start it again on its port), SIGKILL the
@@ -9,18 +10,20 @@ import type { Load } from './load';
 // Partitions (see cluster.ts for the links): one replica cut off from every etcd member —
 // it must report not ready, answer the probe with 11, and be ready again after the heal —
 // and one replica whose links drop only etcd's answers for a while (a one-way partition),
-// after which it must be ready again promptly.
+// after which it must be ready again promptly. And an agent cut off from its replica in
+// the middle of an ADD: that ADD must answer 11, and once the link heals an ADD of the
+// same pod (same container, same handle) must succeed.
 // Out of space: ballast fills etcd to its quota (NOSPACE); an ADD must fail with 11 and say
 // that etcd is out of space, reads must still work; after the operator's steps (delete,
 // compact, defragment, disarm) ADDs must succeed again without restarting anything.
 
-export type FaultKind = 'allocator-kill' | 'etcd-leader-kill' | 'agent-restart' | 'allocator-etcd-cut' | 'allocator-etcd-one-way' | 'etcd-nospace';
-export const FAULT_KINDS: readonly FaultKind[] = ['allocator-kill', 'etcd-leader-kill', 'agent-restart', 'allocator-etcd-cut', 'allocator-etcd-one-way', 'etcd-nospace'];
+export type FaultKind = 'allocator-kill' | 'etcd-leader-kill' | 'agent-restart' | 'allocator-etcd-cut' | 'allocator-etcd-one-way' | 'agent-allocator-cut' | 'etcd-nospace';
+export const FAULT_KINDS: readonly FaultKind[] = ['allocator-kill', 'etcd-leader-kill', 'agent-restart', 'allocator-etcd-cut', 'allocator-etcd-one-way', 'agent-allocator-cut', 'etcd-nospace'];
 
 /** The groups `--faults=` selects: crashes (the original three) and partitions. */
 export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   crash: ['allocator-kill', 'etcd-leader-kill', 'agent-restart'],
-  partition: ['allocator-etcd-cut', 'allocator-etcd-one-way'],
+  partition: ['allocator-etcd-cut', 'allocator-etcd-one-way', 'agent-allocator-cut'],
   nospace: ['etcd-nospace'],
 };
 
@@ -55,10 +58,14 @@ export interface FaultRecord {
   /** Partitions: whether the replica reported not ready while cut off, and how long after the heal it was ready again. */
   readonly notReadyWhileCut?: boolean;
   readonly readyAfterHealMs?: number;
+  /** Agent cut off mid-ADD: whether the same pod's ADD after the heal succeeded, and in how long. */
+  readonly retryAfterHeal?: { readonly code: number; readonly ms: number; readonly msg: string; readonly attempts: number };
   /** Out of space: etcd's refusal of the ballast, whether a listing worked meanwhile, and how long after the operator's steps an ADD succeeded again (-1: not within the bound). */
   readonly noSpace?: { readonly refusal: string; readonly readsWorked: boolean; readonly resumedAfterMs: number };
 }
 
+/** After an agent's link to its replica heals, an ADD of the pod that was cut must succeed within this long. */
+export const RETRY_AFTER_HEAL_BOUND_MS = 15_000;
 /** ADDs must succeed again within this long after the operator's steps clear NOSPACE. */
 export const RESUME_AFTER_NOSPACE_BOUND_MS = 15_000;
 /** What a pod's failed ADD must say while etcd is out of space (the store's ETCD_OUT_OF_SPACE, in its first words). */
@@ -79,7 +86,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   readonly records: FaultRecord[] = [];
-  private readonly counts: Record<FaultKind, number> = { 'allocator-kill': 0, 'etcd-leader-kill': 0, 'agent-restart': 0, 'allocator-etcd-cut': 0, 'allocator-etcd-one-way': 0, 'etcd-nospace': 0 };
+  private readonly counts: Record<FaultKind, number> = { 'allocator-kill': 0, 'etcd-leader-kill': 0, 'agent-restart': 0, 'allocator-etcd-cut': 0, 'allocator-etcd-one-way': 0, 'agent-allocator-cut': 0, 'etcd-nospace': 0 };
 
   constructor(
     private readonly cluster: ChaosCluster,
@@ -123,6 +130,16 @@ export class FaultInjector {
     return -1;
   }
 
+  /** ADDs of `pod` again, as a runtime retrying its sandbox, until one succeeds (the last outcome, and the time from the first). */
+  private async addAgainUntilServed(pod: ChaosPod): Promise<{ code: number; ms: number; msg: string; attempts: number }> {
+    const started = performance.now();
+    for (let attempts = 1; ; attempts++) {
+      const again = await this.load.addPod(pod, { probe: true });
+      if (again.ok || performance.now() - started > RETRY_AFTER_HEAL_BOUND_MS) return { code: again.code, ms: Math.round(performance.now() - started), msg: again.msg, attempts };
+      await sleep(300);
+    }
+  }
+
   /** Whether ListAllocations answers from a live replica (a linearizable read of etcd). */
   private async listsAllocations(): Promise<boolean> {
     const client = this.cluster.connect();
@@ -156,6 +173,7 @@ export class FaultInjector {
     let probe: ProbeRecord | undefined;
     let partition: { notReadyWhileCut?: boolean; readyAfterHealMs: number } | undefined;
     let noSpace: FaultRecord['noSpace'];
+    let retryAfterHeal: FaultRecord['retryAfterHeal'];
     switch (kind) {
       case 'allocator-kill': {
         const i = n % this.cluster.allocators.length;
@@ -216,6 +234,36 @@ export class FaultInjector {
         partition = { readyAfterHealMs: await this.readyAgain(i) };
         break;
       }
+      case 'agent-allocator-cut': {
+        const i = n % this.cluster.agents.length;
+        const slot = this.cluster.agents[i]!;
+        target = `agent ${slot.nodeName} cut off from its allocator mid-ADD`;
+        // Cut while the ADD is on its way (in the plugin, the agent or the allocator); an
+        // ADD that finished before the cut does not count, and the next one is cut sooner.
+        let pod: ChaosPod | undefined;
+        for (const delayMs of [150, 50, 0]) {
+          pod = await this.load.newProbePod(i);
+          const adding = this.load.addPod(pod, { probe: true });
+          await sleep(delayMs);
+          this.load.ledger.agentLinkCut(i);
+          slot.allocatorLink.mode = 'blackhole';
+          const cut = await adding;
+          if (!cut.ok || delayMs === 0) {
+            probe = { agent: slot.nodeName, down: `its link to allocator ${slot.allocator.index}`, code: cut.code, ms: Math.round(cut.ms), msg: cut.msg };
+            break;
+          }
+          slot.allocatorLink.mode = 'pass';
+          this.load.ledger.agentLinkHealed(i);
+          this.load.deleteLater(pod);
+        }
+        this.log(`fault: ${target}`);
+        await sleep(this.timing.partitionMs);
+        slot.allocatorLink.mode = 'pass';
+        this.load.ledger.agentLinkHealed(i);
+        retryAfterHeal = await this.addAgainUntilServed(pod!);
+        this.load.deleteLater(pod!);
+        break;
+      }
       case 'etcd-nospace': {
         target = 'etcd filled to its quota (NOSPACE alarm)';
         const refusal = await fillUntilNoSpace(this.cluster.etcd);
@@ -238,10 +286,11 @@ export class FaultInjector {
       ...(probe && { probe }),
       ...partition,
       ...(noSpace && { noSpace }),
+      ...(retryAfterHeal && { retryAfterHeal }),
     };
     this.records.push(record);
     this.log(
-      `recovered from ${kind} after ${record.recoveredAfterMs} ms${probe ? `; probe ADD via ${probe.agent} answered code ${probe.code} in ${probe.ms} ms` : ''}${partition ? `; ready ${partition.readyAfterHealMs} ms after the heal` : ''}${noSpace ? `; ADDs succeed again ${noSpace.resumedAfterMs} ms after the operator's steps` : ''}`,
+      `recovered from ${kind} after ${record.recoveredAfterMs} ms${probe ? `; probe ADD via ${probe.agent} answered code ${probe.code} in ${probe.ms} ms` : ''}${partition ? `; ready ${partition.readyAfterHealMs} ms after the heal` : ''}${noSpace ? `; ADDs succeed again ${noSpace.resumedAfterMs} ms after the operator's steps` : ''}${retryAfterHeal ? `; the same pod's ADD after the heal: code ${retryAfterHeal.code} after ${retryAfterHeal.attempts} attempt(s), ${retryAfterHeal.ms} ms` : ''}`,
     );
     return record;
   }

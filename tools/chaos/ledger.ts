@@ -8,7 +8,9 @@
 //   runtime has not sent the DEL yet (the load delays it on purpose): what a failed ADD
 //   assigned is released by the allocator, not by the DEL. ADDs that overlapped the kill
 //   of an allocator replica are exempt: a commit the killed process had sent may still
-//   land, and nothing but the DEL or the leak collector can release it (RELIABILITY.md).
+//   land, and nothing but the DEL or the leak collector can release it; so are ADDs through
+//   an agent whose link to its replica was cut meanwhile: the replica may have served the
+//   ADD and its answer been lost on the way back (RELIABILITY.md).
 
 export interface ChaosPod {
   readonly seq: number;
@@ -79,6 +81,8 @@ export class Ledger {
   private readonly killWindows: { from: number; to: number }[] = [];
   private killsInProgress = 0;
   private killStartedAt = 0;
+  private readonly agentCuts = new Map<number, number>();
+  private readonly agentCutWindows: { agent: number; from: number; to: number }[] = [];
   /** Failed ADDs not checked because an allocator was killed while they ran. */
   exemptFailedAdds = 0;
 
@@ -102,6 +106,7 @@ export class Ledger {
   }
 
   addSucceeded(pod: ChaosPod, ips: readonly string[], result: unknown): void {
+    this.failedPods.delete(pod); // an ADD of the same pod again, after one failed
     pod.ips = ips;
     pod.addResult = result;
     pod.addDoneAt = this.now();
@@ -124,15 +129,30 @@ export class Ledger {
     if (--this.killsInProgress === 0) this.killWindows.push({ from: this.killStartedAt, to: this.now() });
   }
 
+  /** An agent's link to its replica is cut (`agentLinkHealed` when it passes again). */
+  agentLinkCut(agent: number): void {
+    this.agentCuts.set(agent, this.now());
+  }
+
+  agentLinkHealed(agent: number): void {
+    const from = this.agentCuts.get(agent);
+    this.agentCuts.delete(agent);
+    if (from !== undefined) this.agentCutWindows.push({ agent, from, to: this.now() });
+  }
+
   private overlapsKill(from: number, to: number): boolean {
     return this.killsInProgress > 0 || this.killWindows.some((w) => w.from <= to && from <= w.to);
+  }
+
+  private overlapsAgentCut(agent: number, from: number, to: number): boolean {
+    return this.agentCuts.has(agent) || this.agentCutWindows.some((w) => w.agent === agent && w.from <= to && from <= w.to);
   }
 
   /** The pod's ADD (sent at `startedAt`) failed; until its DEL starts it must end up holding nothing. */
   addFailed(pod: ChaosPod, startedAt: number): void {
     pod.addStartAt = startedAt;
     pod.addFailedAt = this.now();
-    if (this.overlapsKill(startedAt, pod.addFailedAt)) this.exemptFailedAdds++;
+    if (this.overlapsKill(startedAt, pod.addFailedAt) || this.overlapsAgentCut(pod.agent, startedAt, pod.addFailedAt)) this.exemptFailedAdds++;
     else this.failedPods.add(pod);
   }
 

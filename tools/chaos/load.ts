@@ -51,6 +51,11 @@ export class Load {
     return Math.floor(this.random() * n);
   }
 
+  /** A pod in the stand-in, not added yet (a fault drives its ADDs). */
+  newProbePod(agent: number): Promise<ChaosPod> {
+    return this.newPod(agent, false);
+  }
+
   private async newPod(agent: number, wantStatic: boolean): Promise<ChaosPod> {
     const seq = ++this.seq;
     const staticIp = wantStatic ? this.ledger.claimStatic(STATIC_ADDRESSES, (n) => this.pick(n)) : undefined;
@@ -79,6 +84,11 @@ export class Load {
   /** ADD; on failure the runtime's DEL. Resolves the pod when it is live. */
   async add(agent: number, opts: { probe?: boolean; wantStatic?: boolean } = {}): Promise<{ pod: ChaosPod; outcome: IpamOutcome }> {
     const pod = await this.newPod(agent, opts.wantStatic ?? false);
+    return { pod, outcome: await this.addPod(pod, opts) };
+  }
+
+  /** ADD of `pod` (again, after one that failed, as a runtime may retry a sandbox). */
+  async addPod(pod: ChaosPod, opts: { probe?: boolean } = {}): Promise<IpamOutcome> {
     const sentAt = performance.now();
     const outcome = await this.exec('ADD', pod);
     this.stats.record('ADD', pod.name, outcome, opts.probe);
@@ -89,7 +99,7 @@ export class Load {
     } else {
       this.ledger.addFailed(pod, sentAt);
     }
-    return { pod, outcome };
+    return outcome;
   }
 
   /** DEL until it succeeds, as a runtime does; then the pod leaves Kubernetes. */

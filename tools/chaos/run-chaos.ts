@@ -1,6 +1,6 @@
 import { ChaosCluster } from './cluster';
 import { CHAOS_ETCD_QUOTA_BYTES } from './etcd-space';
-import { FaultInjector, OUT_OF_SPACE_WORDS, READY_AFTER_HEAL_BOUND_MS, RESUME_AFTER_NOSPACE_BOUND_MS, type FaultKind } from './faults';
+import { FaultInjector, OUT_OF_SPACE_WORDS, READY_AFTER_HEAL_BOUND_MS, RESUME_AFTER_NOSPACE_BOUND_MS, RETRY_AFTER_HEAL_BOUND_MS, type FaultKind } from './faults';
 import { Ledger } from './ledger';
 import { Load, POD_NAMESPACE, POD_POOL, STATIC_POOL } from './load';
 import { AllocationMonitor } from './monitor';
@@ -191,6 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const f of r.faults.log) {
     if (f.notReadyWhileCut === false) problems.push(`${f.target}: the replica never reported not ready`);
     if (f.readyAfterHealMs === -1) problems.push(`${f.target}: the replica was not ready again within ${READY_AFTER_HEAL_BOUND_MS} ms of the heal`);
+    if (f.retryAfterHeal && f.retryAfterHeal.code !== 0) problems.push(`${f.target}: the same pod's ADD did not succeed within ${RETRY_AFTER_HEAL_BOUND_MS} ms of the heal: code ${f.retryAfterHeal.code} ${f.retryAfterHeal.msg}`);
     if (f.noSpace) {
       if (!f.probe?.msg.includes(OUT_OF_SPACE_WORDS)) problems.push(`${f.target}: the ADD's failure did not say "${OUT_OF_SPACE_WORDS}": ${f.probe?.msg}`);
       if (!f.noSpace.readsWorked) problems.push(`${f.target}: ListAllocations failed while etcd was out of space`);

@@ -153,6 +153,41 @@ describe('the chaos ledger: a failed ADD must leave nothing allocated, without w
   });
 });
 
+describe('the chaos ledger: an agent cut off from its allocator', () => {
+  it('exempts, and counts, ADDs through that agent during the cut (their answer may have been lost on the way back), and only those', () => {
+    let now = 0;
+    const ledger = new Ledger(0, { failedAddGraceMs: 20_000, clock: () => now });
+    const through = (agent: number, name: string): ChaosPod => ({ ...pod(name), agent });
+    now = 1000;
+    ledger.agentLinkCut(2);
+    const cutOff = through(2, 'cut-off');
+    const elsewhere = through(3, 'elsewhere');
+    now = 11_000;
+    ledger.addFailed(cutOff, 1100);
+    ledger.addFailed(elsewhere, 1100);
+    now = 14_000;
+    ledger.agentLinkHealed(2);
+    now = 40_000;
+    ledger.checkListing([{ address: '10.0.0.1', handleId: cutOff.handle }, { address: '10.0.0.2', handleId: elsewhere.handle }], 39_000);
+    expect(ledger.exemptFailedAdds).toBe(1);
+    expect(ledger.heldAfterFailure).toEqual([expect.objectContaining({ address: '10.0.0.2', handle: elsewhere.handle })]);
+  });
+
+  it('forgets a failed ADD once an ADD of the same pod succeeds', () => {
+    let now = 0;
+    const ledger = new Ledger(0, { failedAddGraceMs: 20_000, clock: () => now });
+    const p = pod('retried');
+    now = 10_000;
+    ledger.addFailed(p, 0);
+    now = 13_000;
+    ledger.addSucceeded(p, ['10.0.0.9'], {});
+    now = 40_000;
+    ledger.checkListing([{ address: '10.0.0.9', handleId: p.handle }], 39_000);
+    expect(ledger.heldAfterFailure).toEqual([]);
+    expect(ledger.lost).toEqual([]);
+  });
+});
+
 describe('chaos settings', () => {
   it('reads ATOLL_CHAOS_* over the defaults and refuses bad values naming the variable', () => {
     expect(fromEnv(SHORT_FORM, { ATOLL_CHAOS_OPERATIONS: '20000', ATOLL_CHAOS_STATIC_FRACTION: '0.5' })).toMatchObject({ operations: 20000, staticFraction: 0.5, agents: 5 });
@@ -161,7 +196,7 @@ describe('chaos settings', () => {
   });
 
   it('selects fault kinds by group with --faults, and refuses an unknown group naming it', () => {
-    expect(parseFaultGroups('partition')).toEqual(['allocator-etcd-cut', 'allocator-etcd-one-way']);
+    expect(parseFaultGroups('partition')).toEqual(['allocator-etcd-cut', 'allocator-etcd-one-way', 'agent-allocator-cut']);
     expect(parseFaultGroups('nospace')).toEqual(['etcd-nospace']);
     expect(parseFaultGroups('crash, partition,nospace,crash')).toEqual([...FAULT_KINDS]);
     expect(() => parseFaultGroups('partition,netem')).toThrow('--faults: unknown fault group "netem" (known: crash, partition, nospace)');

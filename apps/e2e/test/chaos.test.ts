@@ -56,6 +56,10 @@ describe('chaos: allocator crashes, etcd leader loss, agent restarts, allocatorâ
 
   it('reports a replica cut off from etcd as not ready, and ready again soon after every partition heals', () => {
     const partitions = report.faults.log.filter((f) => f.kind === 'allocator-etcd-cut' || f.kind === 'allocator-etcd-one-way');
+    for (const f of report.faults.log.filter((p) => p.kind === 'agent-allocator-cut')) {
+      expect(f.probe).toMatchObject({ code: 11 });
+      expect(f.retryAfterHeal).toMatchObject({ code: 0 });
+    }
     expect(partitions.length).toBeGreaterThanOrEqual(2);
     for (const f of partitions.filter((p) => p.kind === 'allocator-etcd-cut')) expect(f.notReadyWhileCut).toBe(true);
     for (const f of partitions) {

@@ -85,7 +85,12 @@ export class RpcError extends Error implements CodedError {
 
 // RESOURCE_EXHAUSTED without an Atoll code is grpc-js refusing an oversized message: the
 // same request can never succeed, so it is an invalid argument, not a reason to retry.
-const TRANSPORT_RETRYABLE = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.ABORTED]);
+// INTERNAL without an Atoll code is grpc-js failing the connection under the call ("Received
+// RST_STREAM with code 2 triggered by internal client error: Session closed with error code
+// 2" when a link that lost bytes heals): the call's outcome is unknown, and another try on
+// a fresh connection is what works — as for UNAVAILABLE. (Every error an Atoll handler
+// raises carries its Atoll code, so this is never a refusal by the allocator.)
+const TRANSPORT_RETRYABLE = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL]);
 
 export function fromServiceError(err: ServiceError): RpcError {
   const code = err.metadata?.get(ERROR_CODE_METADATA)[0];
