@@ -49,7 +49,7 @@ export interface ChaosOptions {
 export const SHORT_FORM: ChaosOptions = {
   faults: FAULT_KINDS,
   operations: 300,
-  minFaults: 6,
+  minFaults: 7, // one of each kind
   faultIntervalMs: 1500,
   concurrency: 6,
   holdPerWorker: 3,
@@ -67,7 +67,7 @@ export const SHORT_FORM: ChaosOptions = {
   allocators: 2,
   agents: 5,
   seed: 1,
-  maxDurationMs: 70_000,
+  maxDurationMs: 100_000,
 };
 
 export const LONG_FORM: ChaosOptions = {

@@ -15,7 +15,7 @@ describe('chaos: allocator crashes, etcd leader loss, agent restarts, allocatorâ
   beforeAll(async () => {
     report = await runChaos({ ...SHORT_FORM, log: (line) => lines.push(line) });
     process.stderr.write(`${[...lines, ...formatReportLines(report), JSON.stringify({ operations: report.operations.total, faults: report.faults.byKind, failuresByCode: report.failures.byCode, duplicates: report.duplicates, leaks: report.leaks })].join('\n')}\n`);
-  }, 115_000);
+  }, 170_000);
 
   it('ran the whole load and injected every kind of fault', () => {
     expect(report.operations.total).toBeGreaterThanOrEqual(SHORT_FORM.operations);
