@@ -203,11 +203,12 @@ export class FaultInjector {
         const slot = this.cluster.agents[i]!;
         const signal: NodeJS.Signals = n % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
         target = `agent ${slot.nodeName} (pid ${slot.proc?.pid}, ${signal})`;
+        this.load.ledger.agentOutageStarted(i);
         await this.cluster.stopAgent(i, signal);
         this.log(`fault: ${signal} ${target}`);
         probe = await this.probe(i, `agent ${slot.nodeName}`);
         await sleep(this.timing.agentDownMs);
-        await this.cluster.startAgent(i);
+        await this.cluster.startAgent(i).finally(() => this.load.ledger.agentOutageEnded(i));
         break;
       }
       case 'allocator-etcd-cut': {
@@ -245,7 +246,7 @@ export class FaultInjector {
           pod = await this.load.newProbePod(i);
           const adding = this.load.addPod(pod, { probe: true });
           await sleep(delayMs);
-          this.load.ledger.agentLinkCut(i);
+          this.load.ledger.agentOutageStarted(i);
           slot.allocatorLink.mode = 'blackhole';
           const cut = await adding;
           if (!cut.ok || delayMs === 0) {
@@ -253,13 +254,13 @@ export class FaultInjector {
             break;
           }
           slot.allocatorLink.mode = 'pass';
-          this.load.ledger.agentLinkHealed(i);
+          this.load.ledger.agentOutageEnded(i);
           this.load.deleteLater(pod);
         }
         this.log(`fault: ${target}`);
         await sleep(this.timing.partitionMs);
         slot.allocatorLink.mode = 'pass';
-        this.load.ledger.agentLinkHealed(i);
+        this.load.ledger.agentOutageEnded(i);
         retryAfterHeal = await this.addAgainUntilServed(pod!);
         this.load.deleteLater(pod!);
         break;

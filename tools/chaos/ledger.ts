@@ -9,8 +9,8 @@
 //   assigned is released by the allocator, not by the DEL. ADDs that overlapped the kill
 //   of an allocator replica are exempt: a commit the killed process had sent may still
 //   land, and nothing but the DEL or the leak collector can release it; so are ADDs through
-//   an agent whose link to its replica was cut meanwhile: the replica may have served the
-//   ADD and its answer been lost on the way back (RELIABILITY.md).
+//   an agent that was stopped, or whose link to its replica was cut, meanwhile: the replica
+//   may have served the ADD and its answer been lost on the way back (RELIABILITY.md).
 
 export interface ChaosPod {
   readonly seq: number;
@@ -129,12 +129,12 @@ export class Ledger {
     if (--this.killsInProgress === 0) this.killWindows.push({ from: this.killStartedAt, to: this.now() });
   }
 
-  /** An agent's link to its replica is cut (`agentLinkHealed` when it passes again). */
-  agentLinkCut(agent: number): void {
+  /** An agent is stopped, or its link to its replica cut (`agentOutageEnded` when it serves again). */
+  agentOutageStarted(agent: number): void {
     this.agentCuts.set(agent, this.now());
   }
 
-  agentLinkHealed(agent: number): void {
+  agentOutageEnded(agent: number): void {
     const from = this.agentCuts.get(agent);
     this.agentCuts.delete(agent);
     if (from !== undefined) this.agentCutWindows.push({ agent, from, to: this.now() });

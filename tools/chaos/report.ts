@@ -48,7 +48,7 @@ export function formatReportLines(r: ChaosReport): string[] {
     `latency ms: ADD p50 ${r.latencyMs.add.p50} p99 ${r.latencyMs.add.p99} max ${r.latencyMs.add.max}; DEL p50 ${r.latencyMs.del.p50} p99 ${r.latencyMs.del.p99} max ${r.latencyMs.del.max}`,
     `duplicates: ${r.duplicates}`,
     `lost allocations (a live pod's address not allocated to it): ${r.lost}`,
-    `held after a failed ADD, before its DEL: ${r.heldAfterFailedAdd} (${r.failedAddsExempt} failed ADDs exempt: an allocator was killed, or their agent cut off from it, meanwhile)`,
+    `held after a failed ADD, before its DEL: ${r.heldAfterFailedAdd} (${r.failedAddsExempt} failed ADDs exempt: an allocator was killed, or their agent stopped or cut off, meanwhile)`,
     `leaks: ${r.leaks} addresses, ${r.leakedHandles} handles; stuck DELs: ${r.stuckDeletes}`,
     `continuous checks: ${r.monitor.listings} listings (${r.monitor.unavailable} unavailable), at most ${r.monitor.maxAllocations} allocations at once`,
     `atollctl ipam check: exit ${r.ipamCheck.exitCode}, ${r.ipamCheck.summary}; ipam show: ${r.ipamShowInUse} in use`,

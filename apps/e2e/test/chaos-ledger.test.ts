@@ -153,24 +153,45 @@ describe('the chaos ledger: a failed ADD must leave nothing allocated, without w
   });
 });
 
-describe('the chaos ledger: an agent cut off from its allocator', () => {
-  it('exempts, and counts, ADDs through that agent during the cut (their answer may have been lost on the way back), and only those', () => {
+describe('the chaos ledger: an agent stopped, or cut off from its allocator', () => {
+  it('exempts, and counts, ADDs through that agent during the outage (their answer may have been lost on the way back), and only those', () => {
     let now = 0;
     const ledger = new Ledger(0, { failedAddGraceMs: 20_000, clock: () => now });
     const through = (agent: number, name: string): ChaosPod => ({ ...pod(name), agent });
     now = 1000;
-    ledger.agentLinkCut(2);
+    ledger.agentOutageStarted(2);
     const cutOff = through(2, 'cut-off');
     const elsewhere = through(3, 'elsewhere');
     now = 11_000;
     ledger.addFailed(cutOff, 1100);
     ledger.addFailed(elsewhere, 1100);
     now = 14_000;
-    ledger.agentLinkHealed(2);
+    ledger.agentOutageEnded(2);
     now = 40_000;
     ledger.checkListing([{ address: '10.0.0.1', handleId: cutOff.handle }, { address: '10.0.0.2', handleId: elsewhere.handle }], 39_000);
     expect(ledger.exemptFailedAdds).toBe(1);
     expect(ledger.heldAfterFailure).toEqual([expect.objectContaining({ address: '10.0.0.2', handle: elsewhere.handle })]);
+  });
+
+  it('exempts the ADDs recorded when a SIGKILLed agent took the allocator\'s answers with it (long run, seed 315862)', () => {
+    // agent chaos-node-4 was SIGKILLed at 242 194 ms and started again 4265 ms later; two
+    // static ADDs through it failed at 242 303 and 242 344 ms, and the listing at 262 466 ms
+    // still showed their addresses: the allocator had answered an agent that then died.
+    let now = 242_194;
+    const ledger = new Ledger(0, { failedAddGraceMs: 20_000, clock: () => now });
+    ledger.agentOutageStarted(4);
+    const a: ChaosPod = { ...pod('cs7whoee5zg'), agent: 4 };
+    const b: ChaosPod = { ...pod('cs2qrwwcxnk'), agent: 4 };
+    now = 242_303;
+    ledger.addFailed(a, 242_100);
+    now = 242_344;
+    ledger.addFailed(b, 242_150);
+    now = 246_459;
+    ledger.agentOutageEnded(4);
+    now = 262_466;
+    ledger.checkListing([{ address: '10.201.0.57', handleId: a.handle }, { address: '10.201.0.26', handleId: b.handle }], 262_466);
+    expect(ledger.heldAfterFailure).toEqual([]);
+    expect(ledger.exemptFailedAdds).toBe(2);
   });
 
   it('forgets a failed ADD once an ADD of the same pod succeeds', () => {
