@@ -27,11 +27,15 @@ export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   nospace: ['etcd-nospace'],
 };
 
+/** Groups named for the suite that it does not run yet: asking for one says so, rather than "unknown". */
+const NOT_YET_RUN: readonly string[] = ['netem', 'clock'];
+
 /** The fault kinds of a `--faults=a,b` list; an unknown name is an error naming it and the known ones. */
 export function parseFaultGroups(list: string): FaultKind[] {
   const kinds: FaultKind[] = [];
   for (const name of list.split(',').map((n) => n.trim()).filter(Boolean)) {
     const group = FAULT_GROUPS[name];
+    if (!group && NOT_YET_RUN.includes(name)) throw new Error(`--faults: ${name} faults are not run by the suite yet (RELIABILITY.md, "Not covered yet"); available: ${Object.keys(FAULT_GROUPS).join(', ')}`);
     if (!group) throw new Error(`--faults: unknown fault group ${JSON.stringify(name)} (known: ${Object.keys(FAULT_GROUPS).join(', ')})`);
     for (const k of group) if (!kinds.includes(k)) kinds.push(k);
   }

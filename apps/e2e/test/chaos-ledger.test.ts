@@ -220,7 +220,8 @@ describe('chaos settings', () => {
     expect(parseFaultGroups('partition')).toEqual(['allocator-etcd-cut', 'allocator-etcd-one-way', 'agent-allocator-cut']);
     expect(parseFaultGroups('nospace')).toEqual(['etcd-nospace']);
     expect(parseFaultGroups('crash, partition,nospace,crash')).toEqual([...FAULT_KINDS]);
-    expect(() => parseFaultGroups('partition,netem')).toThrow('--faults: unknown fault group "netem" (known: crash, partition, nospace)');
+    expect(() => parseFaultGroups('partition,bogus')).toThrow('--faults: unknown fault group "bogus" (known: crash, partition, nospace)');
+    expect(() => parseFaultGroups('partition,netem,nospace,clock')).toThrow('--faults: netem faults are not run by the suite yet (RELIABILITY.md, "Not covered yet"); available: crash, partition, nospace');
     expect(() => parseFaultGroups('')).toThrow('--faults: name at least one fault group');
     expect(SHORT_FORM.faults).toEqual(FAULT_KINDS);
   });
