@@ -52,6 +52,8 @@ interface TaggedRequest {
 
 export class AbandonedAssignments {
   private readonly pending = new Map<string, Promise<void>>();
+  /** Per handle: settles once the undo in progress has had its first successful look. */
+  private readonly firstLooks = new Map<string, Promise<void>>();
   private readonly sleeping = new Set<() => void>();
   private stopped = false;
   private readonly retryMinMs: number;
@@ -112,8 +114,13 @@ export class AbandonedAssignments {
     this.sleeping.clear();
   }
 
+  /**
+   * Waits for the first look of an undo of this handle: after it, what the abandoned
+   * request assigned is gone, and a late landing (what the second look is for) can no
+   * longer be mistaken for the new request's (its compare-and-swap would fail first).
+   */
   private async waitForUndo(handleId: string, signal: AbortSignal | undefined): Promise<void> {
-    const undo = this.pending.get(handleId);
+    const undo = this.firstLooks.get(handleId);
     if (!undo) return;
     if (!signal) return undo;
     let onAbort: () => void = () => undefined;
@@ -131,14 +138,20 @@ export class AbandonedAssignments {
 
   private undo(handleId: string, tag: string, reason: string): void {
     const previous = this.pending.get(handleId) ?? Promise.resolve();
-    const work = previous.then(() => this.undoUntilDone(handleId, tag, reason));
+    let firstLookDone: () => void = () => undefined;
+    const firstLook = new Promise<void>((resolve) => (firstLookDone = resolve));
+    const work = previous.then(() => this.undoUntilDone(handleId, tag, reason, firstLookDone)).finally(firstLookDone);
     this.pending.set(handleId, work);
+    this.firstLooks.set(handleId, firstLook);
     void work.finally(() => {
       if (this.pending.get(handleId) === work) this.pending.delete(handleId);
     });
+    void firstLook.then(() => {
+      if (this.firstLooks.get(handleId) === firstLook) this.firstLooks.delete(handleId);
+    });
   }
 
-  private async undoUntilDone(handleId: string, tag: string, reason: string): Promise<void> {
+  private async undoUntilDone(handleId: string, tag: string, reason: string, firstLookDone: () => void): Promise<void> {
     const log = this.log.child({ handle: handleId, request: tag, reason });
     const giveUpAt = Date.now() + this.giveUpAfterMs;
     let delay = this.retryMinMs;
@@ -147,6 +160,7 @@ export class AbandonedAssignments {
       try {
         released = released.concat(await this.releaseTagged(handleId, tag));
         look++;
+        firstLookDone();
         if (look < 2) await this.sleep(this.lateLandingMs);
       } catch (err) {
         if (this.stopped || Date.now() > giveUpAt) {

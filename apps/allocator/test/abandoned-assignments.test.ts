@@ -120,6 +120,43 @@ describe('AbandonedAssignments', () => {
     }
   });
 
+  it('holds a new assignment of the same handle until the undo\'s first look, not through its late-landing wait', async () => {
+    const slow = new AbandonedAssignments(replicaA, log, { ...FAST, lateLandingMs: 60_000 });
+    try {
+      const caller = new AbortController();
+      caller.abort();
+      await expect(slow.run(request('h-again'), caller.signal, (tagged) => replicaA.autoAssign(tagged))).rejects.toMatchObject({ code: 'unavailable' });
+      const started = Date.now();
+      const again = await slow.run(request('h-again'), undefined, (tagged) => replicaA.autoAssign(tagged));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await replicaA.ipsByHandle('h-again')).toEqual([plain(again.ipv4.ips[0]!)]);
+      expect(slow.inProgress).toBe(1); // still waiting to look for a late landing
+    } finally {
+      slow.stop();
+    }
+  });
+
+  it('fails a new assignment of the same handle with unavailable when its caller gives up while the undo cannot reach etcd', async () => {
+    const unreachable = {
+      ipsByHandle: () => Promise.reject(new IpamError('unavailable', 'etcd unreachable')),
+      getAssignmentAttributes: (ip: string) => replicaA.getAssignmentAttributes(ip),
+      releaseIPs: (o: Parameters<IpamEngine['releaseIPs']>[0]) => replicaA.releaseIPs(o),
+    };
+    const stuck = new AbandonedAssignments(unreachable, log, FAST);
+    try {
+      const gone = new AbortController();
+      gone.abort();
+      await expect(stuck.run(request('h-stuck'), gone.signal, (tagged) => replicaA.autoAssign(tagged))).rejects.toMatchObject({ code: 'unavailable' });
+      const next = new AbortController();
+      setTimeout(() => next.abort(), 100);
+      let assigned = false;
+      await expect(stuck.run(request('h-stuck'), next.signal, async (tagged) => ((assigned = true), replicaA.autoAssign(tagged)))).rejects.toMatchObject({ code: 'unavailable' });
+      expect(assigned).toBe(false);
+    } finally {
+      stuck.stop();
+    }
+  });
+
   it('does not tag a request already at the attribute limit, and does not undo it', async () => {
     const full = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, 'v']));
     const caller = new AbortController();
