@@ -28,6 +28,9 @@ export function withoutRequestTag(attributes: Readonly<Record<string, string>>):
   return rest;
 }
 
+/** An assignment that settles with less than this left before its caller's deadline is undone rather than answered. */
+export const ANSWER_MARGIN_MS = 500;
+
 /** The engine's bound on attributes per assignment; a request already at it is not tagged. */
 const MAX_ATTRIBUTES = 32;
 
@@ -77,7 +80,12 @@ export class AbandonedAssignments {
    * the time it settles, or when it failed with a retryable error. A later assignment of
    * the same handle on this replica waits for an undo in progress.
    */
-  async run<R extends TaggedRequest, T>(request: R, signal: AbortSignal | undefined, assign: (tagged: R) => Promise<T>): Promise<T> {
+  async run<R extends TaggedRequest, T>(request: R, signal: AbortSignal | undefined, assign: (tagged: R) => Promise<T>, deadline?: number): Promise<T> {
+    // A caller whose deadline is about to pass would get the answer too late: an answer
+    // sent now may arrive after its deadline, when it has already told its runtime to try
+    // again. (Most often right after a partition heals: the requests it held all complete
+    // at once, as their deadlines run out.)
+    const gone = () => signal?.aborted === true || (deadline !== undefined && deadline - Date.now() < ANSWER_MARGIN_MS);
     // An AssignIP of an address its handle already holds answers with it: were the undo of
     // that very assignment still to come, the new caller would get an address about to be freed.
     await this.waitForUndo(request.handleId, signal);
@@ -87,12 +95,13 @@ export class AbandonedAssignments {
     try {
       result = await assign(tagged);
     } catch (err) {
-      if (tag !== undefined && (signal?.aborted || (isIpamError(err) && err.retryable))) this.undo(request.handleId, tag, signal?.aborted ? 'caller gone' : 'outcome unknown');
+      const callerGone = gone();
+      if (tag !== undefined && (callerGone || (isIpamError(err) && err.retryable))) this.undo(request.handleId, tag, callerGone ? 'caller gone' : 'outcome unknown');
       throw err;
     }
-    if (signal?.aborted) {
+    if (gone()) {
       if (tag !== undefined) this.undo(request.handleId, tag, 'caller gone');
-      throw new IpamError('unavailable', 'the request was cancelled by its caller; what it assigned is being released');
+      throw new IpamError('unavailable', 'the request was cancelled by its caller, or its deadline is too close for the answer to arrive; what it assigned is being released');
     }
     return result;
   }

@@ -57,6 +57,13 @@ function callSignal(call: unknown): AbortSignal | undefined {
   return signal;
 }
 
+/** The call's deadline in epoch milliseconds, when its caller gave one. */
+function callDeadline(call: unknown): number | undefined {
+  const d = (call as { getDeadline?: () => Date | number } | undefined)?.getDeadline?.();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
+}
+
 function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined) {
   const use = intendedUse(req.intendedUse);
   if (!use) throw new IpamError('invalid-argument', 'must specify the intended use when assigning an IP');
@@ -88,8 +95,11 @@ export function ipamHandlers(
   const handlers: Omit<AsyncHandlers<IpamServer>, 'autoAssignBatch' | 'releaseByHandleBatch'> = {
     autoAssign: async (req: WireAutoAssign, call) => {
       const signal = callSignal(call);
-      const r = await abandoned.run(autoAssignRequest(req, signal), signal, (request) =>
-        req.allOrNothing ? autoAssignAllOrNothing(engine, request) : engine.autoAssign(request),
+      const r = await abandoned.run(
+        autoAssignRequest(req, signal),
+        signal,
+        (request) => (req.allOrNothing ? autoAssignAllOrNothing(engine, request) : engine.autoAssign(request)),
+        callDeadline(call),
       );
       return { ipv4: family(r.ipv4), ipv6: family(r.ipv6) };
     },
@@ -97,7 +107,7 @@ export function ipamHandlers(
       const use = intendedUse(req.intendedUse);
       const signal = callSignal(call);
       const request = { ip: req.ip, handleId: req.handleId, attributes: req.attributes, hostname: req.hostname, ...(use && { intendedUse: use }), ...(signal && { signal }) };
-      const ip = await abandoned.run(request, signal, (tagged) => engine.assignIP(tagged));
+      const ip = await abandoned.run(request, signal, (tagged) => engine.assignIP(tagged), callDeadline(call));
       return { ip };
     },
     releaseIPs: async (req) => {

@@ -59,6 +59,16 @@ describe('AbandonedAssignments', () => {
     await expect(replicaA.ipsByHandle('h-gone')).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it('releases what a request assigned when its caller\'s deadline is too close for the answer to arrive in time', async () => {
+    const deadline = Date.now() + 200; // under ANSWER_MARGIN_MS
+    await expect(undo.run(request('h-late'), undefined, (tagged) => replicaA.autoAssign(tagged), deadline)).rejects.toMatchObject({ code: 'unavailable' });
+    await undo.settled();
+    await expect(replicaA.ipsByHandle('h-late')).rejects.toMatchObject({ code: 'not-found' });
+    // with time to spare, the answer goes out
+    const r = await undo.run(request('h-in-time'), undefined, (tagged) => replicaA.autoAssign(tagged), Date.now() + 10_000);
+    expect(await replicaA.ipsByHandle('h-in-time')).toEqual([plain(r.ipv4.ips[0]!)]);
+  });
+
   it('releases a commit whose outcome was reported unknown but which landed', async () => {
     const failed = undo.run(request('h-unknown'), undefined, async (tagged) => {
       await replicaA.autoAssign(tagged); // applied by etcd...
