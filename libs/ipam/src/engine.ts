@@ -4,6 +4,7 @@ import { Allocation, AllocationFilter, listAllocations } from './allocations';
 import { checkConsistency, CheckReport } from './check';
 import { claimAffinity, releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity/host-affinities';
 import { assignSpecificIp } from './assign/assign-ip';
+import { handOffIp } from './assign/hand-off';
 import { HostAffinityCache } from './assign/affinity-cache';
 import { BlockCache } from './assign/block-cache';
 import { autoAssignBatch } from './assign/auto-assign';
@@ -16,6 +17,7 @@ import type {
   AutoAssignRequest,
   AutoAssignResult,
   ClaimAffinityResult,
+  HandOffRequest,
   Ipam,
   ReleaseIpsResult,
   ReleaseOptions,
@@ -145,6 +147,14 @@ export class IpamEngine implements Ipam {
     checkName('hostname', req.hostname);
     checkAttributes(req.attributes);
     return (await this.assigning(req.handleId, this.hostQueue.submit(req.hostname, { kind: 'ip', req }))) as string;
+  }
+
+  async handOffIP(req: HandOffRequest): Promise<string> {
+    checkName('handleId', req.handleId);
+    checkName('fromHandleId', req.fromHandleId);
+    checkAttributes(req.attributes);
+    const ctx = await this.resources.context();
+    return this.assigning(req.handleId, handOffIp({ ds: this.ds, now: this.now, retry: this.retry }, ctx, req));
   }
 
   private async runHostBatch(host: string, batch: readonly HostTask[]): Promise<(HostResult | Error)[]> {

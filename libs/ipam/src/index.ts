@@ -8,6 +8,7 @@ export type {
   BlockUtilization,
   ClaimAffinityResult,
   FamilyAssignment,
+  HandOffRequest,
   Ipam,
   PoolUtilization,
   ReleaseIpsResult,
