@@ -1,9 +1,10 @@
 import { Server } from '@grpc/grpc-js';
-import { HealthService, HealthServiceDefinition, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
+import { HealthService, HealthServiceDefinition, ResourcesService, startProbeServer, StaticIpsService, type IpamServer } from '@atoll/api';
 import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
 import { authorizeService, engineOwners } from './authz';
+import { createHandOffMetrics, staticIpsHandlers } from './static-ips-service';
 import { type AllocatorConfig, hostPort } from './config';
 import { startLeakCollection } from './gc/gc-runner';
 import { bindGrpc } from './grpc-listen';
@@ -50,6 +51,8 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const ipam: IpamServer = { ...ipamHandlers(engine, log, metrics), watchRoutes: routes.handler };
   server.addService(ipamService, authorizeService('Ipam', ipamService, ipam, authz));
   server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
+  const staticIps = staticIpsHandlers(engine, log, metrics, createHandOffMetrics(metrics));
+  server.addService(StaticIpsService, authorizeService('StaticIps', StaticIpsService, staticIps, authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const listener = await bindGrpc(server, config.listen, security.serverCredentials);
   const grpcPort = listener.port;

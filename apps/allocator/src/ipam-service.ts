@@ -197,7 +197,7 @@ function settle<Res>(p: Promise<Res>): Promise<{ response: Res } | { error: Call
 }
 
 /** Wraps every handler with one log line per failure, latency and error metrics. */
-function instrument<T>(handlers: T, log: Logger, metrics: AllocatorMetrics): T {
+export function instrument<T>(handlers: T, log: Logger, metrics: AllocatorMetrics): T {
   const out: Record<string, unknown> = {};
   for (const [method, fn] of Object.entries(handlers as Record<string, (req: unknown, call: unknown) => Promise<unknown>>)) {
     out[method] = async (req: unknown, call: unknown) => {

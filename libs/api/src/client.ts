@@ -1,6 +1,7 @@
 import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
+import { StaticIpsClient } from './generated/atoll/ipam/v1/static';
 import { HealthClient } from './generated/grpc/health/v1/health';
 import { fromServiceError } from './errors';
 
@@ -53,6 +54,7 @@ export interface AllocatorClientOptions {
 export interface AllocatorClients {
   readonly ipam: PromiseClient<IpamClient>;
   readonly resources: PromiseClient<ResourcesClient>;
+  readonly staticIps: PromiseClient<StaticIpsClient>;
   readonly health: PromiseClient<HealthClient>;
   /**
    * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
@@ -85,6 +87,7 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const ipam = new IpamClient(address, creds, channel);
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);
+  const staticIps = new StaticIpsClient(address, creds, channel);
   // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
   let streams: IpamClient | undefined;
   const streamClient = () =>
@@ -93,11 +96,13 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
     ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
     health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
+    staticIps: promisify(staticIps, unaryMethodsOf(StaticIpsClient.service), timeout),
     watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
       resources.close();
       health.close();
+      staticIps.close();
       streams?.close();
     },
   };

@@ -10,6 +10,16 @@ export {
   ResourcesService,
 } from './generated/atoll/ipam/v1/resources';
 export {
+  GetHolderRequest,
+  GetHolderResponse,
+  HandOffReason,
+  HandOffRequest,
+  HandOffResponse,
+  StaticIpsClient,
+  StaticIpsService,
+} from './generated/atoll/ipam/v1/static';
+export type { StaticIpsServer } from './generated/atoll/ipam/v1/static';
+export {
   HealthCheckRequest,
   HealthCheckResponse,
   HealthCheckResponse_ServingStatus,
