@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonBody, sendJson } from './http-io';
 import { assertPatchType } from './patch';
-import type { DeletePreconditions, ObjectList, ResourceOperations } from './resource-operations';
+import type { DeleteOptions, DeletePreconditions, ObjectList, ResourceOperations } from './resource-operations';
 import type { Route } from './routes';
 import { compileSelectors, type ObjectPredicate } from './selectors';
 import { badRequest, methodNotAllowed } from './status';
@@ -80,6 +80,16 @@ function deletePreconditions(body: unknown): DeletePreconditions {
   };
 }
 
+/** gracePeriodSeconds from the DeleteOptions body, else from the query (kubectl sends either). */
+function deleteOptions(body: unknown, query: URLSearchParams): DeleteOptions {
+  const fromBody = body !== null && typeof body === 'object' ? (body as { gracePeriodSeconds?: unknown }).gracePeriodSeconds : undefined;
+  const raw = fromBody ?? (query.has('gracePeriodSeconds') ? Number(query.get('gracePeriodSeconds')) : undefined);
+  if (raw === undefined) return {};
+  if (typeof raw !== 'number' || !Number.isInteger(raw)) throw badRequest('gracePeriodSeconds must be a whole number');
+  // The apiserver treats a negative grace period as "use the default".
+  return raw < 0 ? {} : { gracePeriodSeconds: raw };
+}
+
 export async function handleResourceRequest(
   ctx: ResourceHandlerContext,
   req: IncomingMessage,
@@ -128,7 +138,10 @@ export async function handleResourceRequest(
     }
     case 'DELETE':
       if (target === 'status') throw methodNotAllowed();
-      return sendJson(res, 200, ops.delete(resource, namespace, route.name, deletePreconditions(await readJsonBody(req))));
+    {
+      const body = await readJsonBody(req);
+      return sendJson(res, 200, ops.delete(resource, namespace, route.name, deletePreconditions(body), deleteOptions(body, query)));
+    }
     default:
       throw methodNotAllowed();
   }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { markedForDeletion, podGracePeriod } from './graceful-delete';
 import { jsonEqual } from './json-equality';
 import type { Expectation, ObjectRef, ObjectStore } from './object-store';
 import { applyPatch, MERGE_PATCH } from './patch';
@@ -32,6 +33,11 @@ export interface ObjectList {
 export interface DeletePreconditions {
   uid?: string;
   resourceVersion?: string;
+}
+
+export interface DeleteOptions {
+  /** DeleteOptions.gracePeriodSeconds (body or query); pods only (see graceful-delete.ts). */
+  gracePeriodSeconds?: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -140,14 +146,23 @@ export class ResourceOperations {
   }
 
   /**
-   * Removes the object at once (no graceful deletion or finalizers) and returns its last
-   * state. Deleting a namespace first deletes the pods in it, as the namespace controller
-   * eventually would, each with its own DELETED event.
+   * Removes the object and returns its last state; a pod on a node with a grace period is
+   * only marked (graceful-delete.ts) and returned as marked. No finalizers. Deleting a
+   * namespace first deletes the pods in it, as the namespace controller eventually would,
+   * each with its own DELETED event.
    */
-  delete(resource: ResourceName, namespace: string, name: string, preconditions: DeletePreconditions = {}): KubeObject {
+  delete(resource: ResourceName, namespace: string, name: string, preconditions: DeletePreconditions = {}, options: DeleteOptions = {}): KubeObject {
     const ref = this.ref(resource, namespace, name);
     const expect: Expectation = { kind: 'present', ...preconditions };
     this.store.verify(ref, expect);
+    if (resource === 'pods') {
+      const pod = this.read(resource, namespace, name);
+      const grace = podGracePeriod(pod, options.gracePeriodSeconds);
+      if (grace > 0) {
+        const marked = markedForDeletion(pod, grace, Date.now());
+        return marked ? this.store.commit(ref, marked, expect).object : pod;
+      }
+    }
     if (resource === 'namespaces') {
       for (const pod of this.store.list('pods', name).items) {
         this.store.commit(this.ref('pods', name, pod.metadata.name!), null, { kind: 'present' });

@@ -77,7 +77,15 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const allocator = { ...clients.ipam, ...coalesceIpamCalls(clients.ipam) };
   // Pods of the main plugin ("type": "atoll") are wired in this process's network namespace: the node's.
   const netCommands = systemNetCommands();
-  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log, podNetwork: new PodNetwork(netCommands) });
+  const handler = new CniHandler({
+    nodeName: config.nodeName,
+    allocator,
+    pods,
+    log,
+    podNetwork: new PodNetwork(netCommands),
+    staticIps: clients.staticIps,
+    staticHandOffGraceMs: config.staticHandOffGraceMs,
+  });
   const queue = new RequestQueue(config.concurrency);
   const socket = await startSocketServer({
     path: config.socket,

@@ -6,7 +6,8 @@ import { resolveAddressRequest } from './annotations';
 import { parseCniArgs, type CniArgs } from './cni-args';
 import { CniCode, CniFailure, fromAllocatorError } from './errors';
 import { parseNetConf, type NetConf } from './netconf';
-import type { AllocatorPort, PodSource } from './ports';
+import type { AllocatorPort, PodSource, StaticIpsPort } from './ports';
+import { POD_UID_ATTRIBUTE, StaticHandOff, type HandedOff } from './static-handoff';
 import { cniResult, hostPrefix, mainPluginResult } from './result';
 
 // What the node agent does for each CNI command. The plugin has checked the environment;
@@ -21,7 +22,14 @@ export interface CniHandlerDeps {
   readonly now?: () => Date;
   /** Wires pods for the main plugin; without it, main-plugin configurations are refused. */
   readonly podNetwork?: PodNetwork;
+  /** Hand-off of requested addresses whose holder no longer needs them; without it, a held address is refused. */
+  readonly staticIps?: StaticIpsPort;
+  /** How long a holder must be gone from the Kubernetes API before its address is handed over (--static-handoff-grace). */
+  readonly staticHandOffGraceMs?: number;
 }
+
+/** --static-handoff-grace's default. */
+export const DEFAULT_STATIC_HANDOFF_GRACE_MS = 30_000;
 
 /** What Linux accepts as an interface name (dev_valid_name), which also keeps it safe in iproute2 lines. */
 const LINUX_IFNAME = /^[^\s/:]{1,15}$/;
@@ -49,7 +57,13 @@ function calicoTimestamp(d: Date): string {
 }
 
 export class CniHandler {
-  constructor(private readonly deps: CniHandlerDeps) {}
+  private readonly handOff: StaticHandOff | undefined;
+
+  constructor(private readonly deps: CniHandlerDeps) {
+    this.handOff =
+      deps.staticIps &&
+      new StaticHandOff({ staticIps: deps.staticIps, pods: deps.pods, graceMs: deps.staticHandOffGraceMs ?? DEFAULT_STATIC_HANDOFF_GRACE_MS, now: () => (deps.now ?? (() => new Date()))().getTime(), log: deps.log });
+  }
 
   /** Answers with the result JSON text ('' for commands without a result); throws CniFailure. */
   async handle(req: CniRequest): Promise<string> {
@@ -75,12 +89,13 @@ export class CniHandler {
   }
 
   private async podContext(args: CniArgs) {
-    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false };
+    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false, uid: undefined };
     const [pod, ns] = await Promise.all([this.deps.pods.pod(args.podNamespace, args.podName), this.deps.pods.namespace(args.podNamespace)]).catch((err: unknown) => {
       throw new CniFailure(CniCode.tryAgainLater, `cannot read pod ${args.podNamespace}/${args.podName} from the Kubernetes API: ${(err as Error).message}`);
     });
     if (!pod) throw new CniFailure(CniCode.tryAgainLater, `pod ${args.podNamespace}/${args.podName} not found in the Kubernetes API`);
-    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true };
+    // The runtime's K8S_POD_UID names the pod this sandbox is for; a cached read may be an earlier pod of that name.
+    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true, uid: args.podUid ?? pod.uid };
   }
 
   private async add(req: CniRequest): Promise<string> {
@@ -135,6 +150,7 @@ export class CniHandler {
       node: this.deps.nodeName,
       timestamp: calicoTimestamp((this.deps.now ?? (() => new Date()))()),
       ...(ctx.k8s && { namespace: args.podNamespace!, pod: args.podName! }),
+      ...(ctx.k8s && ctx.uid && { [POD_UID_ATTRIBUTE]: ctx.uid }),
     };
     const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
 
@@ -142,23 +158,45 @@ export class CniHandler {
 
     if (request.kind === 'static') {
       const assigned: string[] = [];
+      const handedOff: HandedOff[] = [];
       let current = '';
+      const requester = ctx.k8s ? { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes } : undefined;
       try {
         for (const ip of request.ips) {
           current = ip;
-          const r = await this.deps.allocator.assignIp({ ip, handleId, attributes, hostname: this.deps.nodeName, intendedUse: IntendedUse.INTENDED_USE_WORKLOAD });
-          assigned.push(r.ip);
+          const assign = () => this.deps.allocator.assignIp({ ip, handleId, attributes, hostname: this.deps.nodeName, intendedUse: IntendedUse.INTENDED_USE_WORKLOAD }).then((r) => r.ip);
+          let got: string;
+          try {
+            got = await assign();
+          } catch (err) {
+            if ((err as { code?: string }).code !== 'already-assigned' || !this.handOff || !requester) throw err;
+            const taken = await this.handOff.takeOver(ip, requester, err);
+            if (taken === 'free') got = await assign();
+            else {
+              handedOff.push(taken);
+              got = ip;
+            }
+          }
+          assigned.push(got);
         }
       } catch (err) {
         // all or nothing: give back what this ADD took before the failure
         if (assigned.length > 0) {
           await this.deps.allocator.releaseIPs({ options: assigned.map((address) => ({ address, handleId, sequenceNumber: '' })) }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
         }
+        if (err instanceof CniFailure) throw err; // a hand-off's "try again later" names the address already
         const failure = fromAllocatorError(err, 'error getting IP from IPAM');
         // Calico's text does not always say which address; the runtime's user needs to know.
         throw failure.message.includes(current) ? failure : new CniFailure(failure.code, `${failure.message} (requested ${current})`, failure.details);
       }
-      log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned specific addresses');
+      // Nothing the earlier sandbox of this same pod held stays behind it.
+      for (const from of new Set(handedOff.filter((h) => h.reason === 'same-pod').map((h) => h.from))) {
+        await this.deps.allocator.releaseByHandle({ handleId: from }).then(
+          (r) => log.info({ fromHandle: from, ips: r.released }, "released the rest of the pod's earlier sandbox"),
+          (e: unknown) => isNotFound(e) || log.warn({ err: e, fromHandle: from }, "could not release the rest of the pod's earlier sandbox"),
+        );
+      }
+      log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started), ...(handedOff.length > 0 && { handedOffFrom: handedOff }) }, 'assigned specific addresses');
       return { addresses: assigned.map(hostPrefix), allocated: true };
     }
 
