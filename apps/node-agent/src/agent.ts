@@ -2,6 +2,7 @@ import { channelCredentialsFromFiles, coalesceIpamCalls, connectAllocator, start
 import type { Logger } from 'pino';
 import { CniCode, CniFailure } from './cni/errors';
 import { CniHandler } from './cni/handler';
+import { readWorkloadPools } from './cni/workload-pools';
 import { PodNetwork, systemNetCommands } from './dataplane';
 import { NO_KUBERNETES, type PodSource } from './cni/ports';
 import type { AgentConfig } from './config';
@@ -85,6 +86,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     podNetwork: new PodNetwork(netCommands),
     staticIps: clients.staticIps,
     staticHandOffGraceMs: config.staticHandOffGraceMs,
+    workloadPools: () => readWorkloadPools(clients.resources),
   });
   const queue = new RequestQueue(config.concurrency);
   const socket = await startSocketServer({

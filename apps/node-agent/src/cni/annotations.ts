@@ -1,11 +1,14 @@
 import { formatIp, IpAddress, parseIp } from '@atoll/ipmath';
+import { ADDRESS_LIST_ANNOTATION, entriesAtOrdinal, parseAddressList, statefulSetOrdinal, type AddressList } from './address-list';
 import type { CniArgs } from './cni-args';
 import { CniCode, CniFailure } from './errors';
 import type { NetConf } from './netconf';
+import type { OwnerReference } from './ports';
 
 // Calico's pod and namespace annotations, turned into one address request. Precedence:
 // pod annotations over namespace annotations over the CNI configuration. A specific
-// address (ipAddrs) comes only from the pod, and beats everything else.
+// address (ipAddrs) comes only from the pod, and beats everything else; then IP= in
+// CNI_ARGS; then Atoll's address list (atoll.io/ipAddrsList, address-list.ts).
 
 export const Annotations = {
   ipv4Pools: 'cni.projectcalico.org/ipv4pools',
@@ -13,6 +16,7 @@ export const Annotations = {
   ipFamilies: 'cni.projectcalico.org/ipFamilies',
   ipAddrs: 'cni.projectcalico.org/ipAddrs',
   ipAddrsNoIpam: 'cni.projectcalico.org/ipAddrsNoIpam',
+  ipAddrsList: ADDRESS_LIST_ANNOTATION,
 } as const;
 
 /** Annotations larger than this are refused: no legitimate value comes close. */
@@ -21,6 +25,11 @@ const MAX_ANNOTATION_BYTES = 16 * 1024;
 export type AddressRequest =
   /** Specific addresses through IPAM (at most one per family), canonical text. */
   | { readonly kind: 'static'; readonly ips: readonly string[] }
+  /**
+   * `atoll.io/ipAddrsList`: a StatefulSet pod's entries at its ordinal (`atOrdinal`), else
+   * the first free entry of each family.
+   */
+  | { readonly kind: 'list'; readonly list: AddressList; readonly atOrdinal?: readonly string[] }
   /** Addresses used as given, without IPAM (feature ip_addrs_no_ipam). */
   | { readonly kind: 'no-ipam'; readonly ips: readonly string[] }
   | {
@@ -88,9 +97,11 @@ export interface ResolveInput {
   readonly args: CniArgs;
   readonly podAnnotations: Readonly<Record<string, string>>;
   readonly namespaceAnnotations: Readonly<Record<string, string>>;
+  /** The pod's owners, for a StatefulSet pod's ordinal in an address list. */
+  readonly ownerReferences?: readonly OwnerReference[];
 }
 
-export function resolveAddressRequest({ netconf, args, podAnnotations: pod, namespaceAnnotations: ns }: ResolveInput): AddressRequest {
+export function resolveAddressRequest({ netconf, args, podAnnotations: pod, namespaceAnnotations: ns, ownerReferences }: ResolveInput): AddressRequest {
   const ipAddrs = pod[Annotations.ipAddrs];
   const noIpam = pod[Annotations.ipAddrsNoIpam];
   if (ipAddrs !== undefined && noIpam !== undefined) {
@@ -102,6 +113,12 @@ export function resolveAddressRequest({ netconf, args, podAnnotations: pod, name
   }
   if (ipAddrs !== undefined) return { kind: 'static', ips: parseSpecificIps(Annotations.ipAddrs, ipAddrs) };
   if (args.ips.length > 0) return { kind: 'static', ips: parseSpecificIps('IP', args.ips) };
+  const listText = pod[Annotations.ipAddrsList];
+  if (listText !== undefined) {
+    const list = parseAddressList(listText);
+    const sts = args.podName ? statefulSetOrdinal(args.podName, ownerReferences) : undefined;
+    return sts ? { kind: 'list', list, atOrdinal: entriesAtOrdinal(list, args.podName!, sts) } : { kind: 'list', list };
+  }
 
   let assignIpv4 = netconf.assignIpv4;
   let assignIpv6 = netconf.assignIpv6;

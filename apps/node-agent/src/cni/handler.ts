@@ -7,7 +7,9 @@ import { parseCniArgs, type CniArgs } from './cni-args';
 import { CniCode, CniFailure, fromAllocatorError } from './errors';
 import { parseNetConf, type NetConf } from './netconf';
 import type { AllocatorPort, PodSource, StaticIpsPort } from './ports';
-import { POD_UID_ATTRIBUTE, StaticHandOff, type HandedOff } from './static-handoff';
+import { checkAddressListPools, type WorkloadPool } from './address-list';
+import { StaticAssignment } from './static-assign';
+import { POD_UID_ATTRIBUTE, StaticHandOff } from './static-handoff';
 import { cniResult, hostPrefix, mainPluginResult } from './result';
 
 // What the node agent does for each CNI command. The plugin has checked the environment;
@@ -26,6 +28,8 @@ export interface CniHandlerDeps {
   readonly staticIps?: StaticIpsPort;
   /** How long a holder must be gone from the Kubernetes API before its address is handed over (--static-handoff-grace). */
   readonly staticHandOffGraceMs?: number;
+  /** The IPPools, to check an address list before anything is allocated. */
+  readonly workloadPools?: () => Promise<readonly WorkloadPool[]>;
 }
 
 /** --static-handoff-grace's default. */
@@ -89,13 +93,21 @@ export class CniHandler {
   }
 
   private async podContext(args: CniArgs) {
-    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false, uid: undefined };
+    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false, uid: undefined, ownerReferences: undefined };
     const [pod, ns] = await Promise.all([this.deps.pods.pod(args.podNamespace, args.podName), this.deps.pods.namespace(args.podNamespace)]).catch((err: unknown) => {
       throw new CniFailure(CniCode.tryAgainLater, `cannot read pod ${args.podNamespace}/${args.podName} from the Kubernetes API: ${(err as Error).message}`);
     });
     if (!pod) throw new CniFailure(CniCode.tryAgainLater, `pod ${args.podNamespace}/${args.podName} not found in the Kubernetes API`);
     // The runtime's K8S_POD_UID names the pod this sandbox is for; a cached read may be an earlier pod of that name.
-    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true, uid: args.podUid ?? pod.uid };
+    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true, uid: args.podUid ?? pod.uid, ownerReferences: pod.ownerReferences };
+  }
+
+  private async readPools(): Promise<readonly WorkloadPool[]> {
+    try {
+      return await this.deps.workloadPools!();
+    } catch (err) {
+      throw new CniFailure(CniCode.tryAgainLater, `cannot read the IPPools to check the address list: ${(err as Error).message}`);
+    }
   }
 
   private async add(req: CniRequest): Promise<string> {
@@ -145,7 +157,7 @@ export class CniHandler {
     const started = performance.now();
     const ctx = await this.podContext(args);
     const podReadMs = Math.round(performance.now() - started);
-    const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations });
+    const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations, ownerReferences: ctx.ownerReferences });
     const attributes: Record<string, string> = {
       node: this.deps.nodeName,
       timestamp: calicoTimestamp((this.deps.now ?? (() => new Date()))()),
@@ -156,46 +168,17 @@ export class CniHandler {
 
     if (request.kind === 'no-ipam') return { addresses: request.ips.map(hostPrefix), allocated: false };
 
-    if (request.kind === 'static') {
-      const assigned: string[] = [];
-      const handedOff: HandedOff[] = [];
-      let current = '';
+    if (request.kind === 'static' || request.kind === 'list') {
       const requester = ctx.k8s ? { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes } : undefined;
-      try {
-        for (const ip of request.ips) {
-          current = ip;
-          const assign = () => this.deps.allocator.assignIp({ ip, handleId, attributes, hostname: this.deps.nodeName, intendedUse: IntendedUse.INTENDED_USE_WORKLOAD }).then((r) => r.ip);
-          let got: string;
-          try {
-            got = await assign();
-          } catch (err) {
-            if ((err as { code?: string }).code !== 'already-assigned' || !this.handOff || !requester) throw err;
-            const taken = await this.handOff.takeOver(ip, requester, err);
-            if (taken === 'free') got = await assign();
-            else {
-              handedOff.push(taken);
-              got = ip;
-            }
-          }
-          assigned.push(got);
-        }
-      } catch (err) {
-        // all or nothing: give back what this ADD took before the failure
-        if (assigned.length > 0) {
-          await this.deps.allocator.releaseIPs({ options: assigned.map((address) => ({ address, handleId, sequenceNumber: '' })) }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
-        }
-        if (err instanceof CniFailure) throw err; // a hand-off's "try again later" names the address already
-        const failure = fromAllocatorError(err, 'error getting IP from IPAM');
-        // Calico's text does not always say which address; the runtime's user needs to know.
-        throw failure.message.includes(current) ? failure : new CniFailure(failure.code, `${failure.message} (requested ${current})`, failure.details);
+      const job = new StaticAssignment({ allocator: this.deps.allocator, handOff: this.handOff, log }, handleId, attributes, this.deps.nodeName, requester);
+      let assigned: string[];
+      if (request.kind === 'static') assigned = await job.exact(request.ips);
+      else {
+        // The whole list is checked before anything is allocated.
+        if (this.deps.workloadPools) checkAddressListPools(request.list, await this.readPools());
+        assigned = request.atOrdinal ? await job.exact(request.atOrdinal) : await job.firstFree(request.list);
       }
-      // Nothing the earlier sandbox of this same pod held stays behind it.
-      for (const from of new Set(handedOff.filter((h) => h.reason === 'same-pod').map((h) => h.from))) {
-        await this.deps.allocator.releaseByHandle({ handleId: from }).then(
-          (r) => log.info({ fromHandle: from, ips: r.released }, "released the rest of the pod's earlier sandbox"),
-          (e: unknown) => isNotFound(e) || log.warn({ err: e, fromHandle: from }, "could not release the rest of the pod's earlier sandbox"),
-        );
-      }
+      const handedOff = job.handOffs();
       log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started), ...(handedOff.length > 0 && { handedOffFrom: handedOff }) }, 'assigned specific addresses');
       return { addresses: assigned.map(hostPrefix), allocated: true };
     }
