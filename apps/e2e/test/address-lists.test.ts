@@ -20,7 +20,7 @@ describe('address lists for workloads (atoll.io/ipAddrsList)', () => {
         metadata: {
           name,
           annotations,
-          ...(owner && { ownerReferences: [{ apiVersion: owner.kind === 'StatefulSet' ? 'apps/v1' : 'apps/v1', kind: owner.kind, name: owner.name, uid: `${owner.name}-uid`, controller: true }] }),
+          ...(owner && { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `${owner.name}-uid`, controller: true }] }),
         },
         spec: { nodeName: node, containers: [{ name: 'c', image: 'none' }] },
       })

@@ -50,6 +50,8 @@ interface Assigned {
   readonly addresses: string[];
   /** False for ip_addrs_no_ipam: nothing to give back if wiring fails. */
   readonly allocated: boolean;
+  /** Handles of this same pod's earlier sandboxes whose addresses were handed to this one. */
+  readonly earlierSandboxes?: readonly string[];
 }
 
 const isNotFound = (err: unknown) => (err as { code?: string }).code === 'not-found';
@@ -131,6 +133,16 @@ export class CniHandler {
       await preparing.then((p) => podNetwork.discard(p), () => undefined);
       throw err;
     }
+    // An earlier sandbox of this pod that was never torn down may still have its veth and
+    // the host routes to these addresses: remove them, or this pod's routes cannot be added.
+    for (const handle of assigned.earlierSandboxes ?? []) {
+      if (!handle.startsWith(`${netconf.name}.`)) continue;
+      const earlier = handle.slice(netconf.name.length + 1);
+      await podNetwork.detach(earlier, req.ifname).then(
+        (removed) => removed && log.info({ containerId: earlier }, "removed the interface of the pod's earlier sandbox"),
+        (err: unknown) => log.warn({ err, containerId: earlier }, "could not remove the interface of the pod's earlier sandbox"),
+      );
+    }
     try {
       const attached = await podNetwork.configure(await preparing, assigned.addresses);
       log.info({ ips: attached.addresses.map((a) => a.cidr), hostLink: attached.hostLink.name, ms: Math.round(performance.now() - started) }, 'wired the pod');
@@ -180,7 +192,8 @@ export class CniHandler {
       }
       const handedOff = job.handOffs();
       log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started), ...(handedOff.length > 0 && { handedOffFrom: handedOff }) }, 'assigned specific addresses');
-      return { addresses: assigned.map(hostPrefix), allocated: true };
+      const earlierSandboxes = [...new Set(handedOff.filter((h) => h.reason === 'same-pod').map((h) => h.from))];
+      return { addresses: assigned.map(hostPrefix), allocated: true, ...(earlierSandboxes.length > 0 && { earlierSandboxes }) };
     }
 
     try {
