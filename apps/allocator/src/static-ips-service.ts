@@ -34,10 +34,13 @@ export function staticIpsHandlers(engine: IpamEngine, log: Logger, metrics: Allo
     handOff: async (req) => {
       const reason = HAND_OFF_REASONS[req.reason];
       if (!reason) throw new IpamError('invalid-argument', `a hand-off needs a reason (same-pod or holder-gone), got ${String(req.reason)}`);
-      const ip = await engine.handOffIP({ ip: req.ip, fromHandleId: req.fromHandleId, handleId: req.handleId, attributes: req.attributes });
-      handOffs.inc({ reason });
-      log.info({ ip, fromHandle: req.fromHandleId, handle: req.handleId, node: req.hostname, reason }, 'handed a requested address off to a new holder');
-      return { ip };
+      const r = await engine.handOffIP({ ip: req.ip, fromHandleId: req.fromHandleId, handleId: req.handleId, attributes: req.attributes });
+      // A repeat whose first answer was lost moved nothing: counted and logged once.
+      if (r.moved) {
+        handOffs.inc({ reason });
+        log.info({ ip: r.address, fromHandle: req.fromHandleId, handle: req.handleId, node: req.hostname, reason }, 'handed a requested address off to a new holder');
+      }
+      return { ip: r.address };
     },
   };
   return unaryHandlers<StaticIpsServer>(instrument(handlers, log, metrics));

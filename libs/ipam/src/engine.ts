@@ -18,6 +18,7 @@ import type {
   AutoAssignResult,
   ClaimAffinityResult,
   HandOffRequest,
+  HandOffResult,
   Ipam,
   ReleaseIpsResult,
   ReleaseOptions,
@@ -149,7 +150,7 @@ export class IpamEngine implements Ipam {
     return (await this.assigning(req.handleId, this.hostQueue.submit(req.hostname, { kind: 'ip', req }))) as string;
   }
 
-  async handOffIP(req: HandOffRequest): Promise<string> {
+  async handOffIP(req: HandOffRequest): Promise<HandOffResult> {
     checkName('handleId', req.handleId);
     checkName('fromHandleId', req.fromHandleId);
     checkAttributes(req.attributes);

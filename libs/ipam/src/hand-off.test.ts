@@ -22,7 +22,7 @@ describeWithStores('handOffIP', (env) => {
     await assign('192.168.1.5', 'old', { node: 'host-a', pod: 'old' });
     const before = await blockOf(env().ds, '192.168.1.0/26');
     const { sequenceNumber: oldSeq } = await env().engine.getAssignmentAttributes('192.168.1.5');
-    expect(await handOff('192.168.1.5', 'old', 'new')).toBe('192.168.1.5');
+    expect(await handOff('192.168.1.5', 'old', 'new')).toEqual({ address: '192.168.1.5', moved: true });
     const after = await blockOf(env().ds, '192.168.1.0/26');
     expect(after.value.sequenceNumber).toBe(before.value.sequenceNumber + 1n);
     const attrs = await env().engine.getAssignmentAttributes('192.168.1.5');
@@ -69,7 +69,7 @@ describeWithStores('handOffIP', (env) => {
     await assign('192.168.1.5', 'old');
     await handOff('192.168.1.5', 'old', 'new');
     const rev = (await blockOf(env().ds, '192.168.1.0/26')).revision;
-    expect(await handOff('192.168.1.5', 'old', 'new')).toBe('192.168.1.5');
+    expect(await handOff('192.168.1.5', 'old', 'new')).toEqual({ address: '192.168.1.5', moved: false });
     expect((await blockOf(env().ds, '192.168.1.0/26')).revision).toBe(rev);
   });
 

@@ -9,6 +9,7 @@ export type {
   ClaimAffinityResult,
   FamilyAssignment,
   HandOffRequest,
+  HandOffResult,
   Ipam,
   PoolUtilization,
   ReleaseIpsResult,

@@ -66,6 +66,12 @@ export interface HandOffRequest {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+export interface HandOffResult {
+  readonly address: string;
+  /** False when the address was already the new handle's (a repeat of a move that landed). */
+  readonly moved: boolean;
+}
+
 export interface ReleaseOptions {
   readonly address: string;
   /** When set, the address must belong to this handle. */
@@ -133,7 +139,7 @@ export interface Ipam {
    * not-found when it is free. A repeat of a move that landed succeeds. Whether a move is
    * right is the caller's decision; this only makes it atomic.
    */
-  handOffIP(req: HandOffRequest): Promise<string>;
+  handOffIP(req: HandOffRequest): Promise<HandOffResult>;
   /** Releases addresses block by block; a failing block does not stop the others. */
   releaseIPs(opts: readonly ReleaseOptions[]): Promise<ReleaseIpsResult>;
   /** Releases every address of a handle in one transaction; not-found when the handle does not exist. */

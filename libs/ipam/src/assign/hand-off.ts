@@ -2,7 +2,7 @@ import { formatCidr, formatIp, ordinalOf, parseCidr } from '@atoll/ipmath';
 import { Datastore } from '@atoll/store';
 import { attributeOf, freeCooledDown, reassignOrdinal } from '../block';
 import { IpamError } from '../errors';
-import type { HandOffRequest } from '../ipam';
+import type { HandOffRequest, HandOffResult } from '../ipam';
 import { blockChange, commitChanges, handleChange, IpamRecords } from '../io';
 import { locateBlocks, parseAddress } from '../release/locate';
 import { retryOnConflict, RetryPolicy } from '../retry';
@@ -16,7 +16,7 @@ import type { IpamContext } from '../resource-view';
  * so the move happens only while `fromHandleId` still holds the address as it was read;
  * otherwise it is re-read and re-judged. A repeat of a move that already landed succeeds.
  */
-export async function handOffIp(deps: { ds: Datastore; now: () => Date; retry?: RetryPolicy }, ctx: IpamContext, req: HandOffRequest): Promise<string> {
+export async function handOffIp(deps: { ds: Datastore; now: () => Date; retry?: RetryPolicy }, ctx: IpamContext, req: HandOffRequest): Promise<HandOffResult> {
   const ip = parseAddress(req.ip);
   const text = formatIp(ip);
   if (req.fromHandleId === req.handleId) throw new IpamError('invalid-argument', `cannot hand ${text} off from handle ${req.handleId} to itself`);
@@ -25,14 +25,14 @@ export async function handOffIp(deps: { ds: Datastore; now: () => Date; retry?: 
   if (cidrText === undefined) throw new IpamError('not-found', `${text} is not assigned`);
   const cidr = parseCidr(cidrText);
 
-  await retryOnConflict(async () => {
+  const moved = await retryOnConflict(async () => {
     const [block, handles] = await Promise.all([records.getBlock(cidr), records.getHandles([req.fromHandleId, req.handleId])]);
     if (!block) throw new IpamError('not-found', `${text} is not assigned`);
     const current = freeCooledDown(block.value, { now: deps.now(), cooldownSeconds: ctx.config.ipCooldownSeconds });
     const ordinal = ordinalOf(current.cidr, ip);
     const holder = attributeOf(current, ordinal);
     if (!holder || holder.releasedAt !== undefined) throw new IpamError('not-found', `${text} is not assigned`);
-    if (holder.handleId === req.handleId) return; // an earlier attempt landed; its answer was lost
+    if (holder.handleId === req.handleId) return false; // an earlier attempt landed; its answer was lost
     if (holder.handleId !== req.fromHandleId) {
       throw new IpamError('conflict', `${text} is held by handle ${holder.handleId ?? '(none)'}, not ${req.fromHandleId}: not handed off`);
     }
@@ -49,6 +49,7 @@ export async function handOffIp(deps: { ds: Datastore; now: () => Date; retry?: 
       handleChange(req.fromHandleId, from, { block: fromCounts, deleted: false }),
       handleChange(req.handleId, to, { block: toCounts, deleted: false }),
     ]);
+    return true;
   }, deps.retry);
-  return text;
+  return { address: text, moved };
 }
