@@ -85,6 +85,20 @@ describe('address lists for workloads (atoll.io/ipAddrsList)', () => {
     expect(addresses(retry)).toEqual(['10.88.3.10/32']);
   });
 
+  it("gives a pod's new sandbox (its node crashed, no DEL) the entry its earlier sandbox held, not a free one", async () => {
+    const list = { [LIST]: '["10.88.8.20","10.88.8.21","10.88.8.22"]' };
+    const owner = { kind: 'ReplicaSet', name: 'api-5d4f' };
+    const x = await startPod('api-5d4f-xxxxx', 'node-1', list, owner);
+    const y = await startPod('api-5d4f-yyyyy', 'node-1', list, owner);
+    expect([addresses(x.r), addresses(y.r)]).toEqual([['10.88.8.20/32'], ['10.88.8.21/32']]);
+    expect((await cluster.ipamOnly({ node: 'node-1', name: 'api-5d4f-yyyyy', containerId: y.containerId, command: 'DEL' })).code).toBe(0);
+    // 10.88.8.21 is free now; x's new sandbox takes back 10.88.8.20 rather than leave it held
+    const again = await cluster.ipamOnly({ node: 'node-1', name: 'api-5d4f-xxxxx', containerId: `${x.containerId}-new`, podUid: x.uid });
+    expect(addresses(again)).toEqual(['10.88.8.20/32']);
+    await nothingHeldBy(x.containerId);
+    await expect(client.staticIps.getHolder({ ip: '10.88.8.21' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
   it('lets ipAddrs on the same pod win over the list', async () => {
     const { r } = await startPod('both', 'node-1', { 'cni.projectcalico.org/ipAddrs': '["10.88.4.99"]', [LIST]: '["10.88.4.10"]' });
     expect(addresses(r)).toEqual(['10.88.4.99/32']);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { noFreeEntry, type AddressList } from './address-list';
 import { CniCode, CniFailure, fromAllocatorError } from './errors';
 import type { AllocatorPort } from './ports';
-import type { HandedOff, Requester, StaticHandOff } from './static-handoff';
+import { POD_UID_ATTRIBUTE, type HandedOff, type Requester, type StaticHandOff } from './static-handoff';
 
 // Requested addresses for one ADD, all or nothing: exact ones (ipAddrs, IP=, a StatefulSet
 // pod's entries of atoll.io/ipAddrsList) or the first free entry of each family of a list.
@@ -57,8 +57,11 @@ export class StaticAssignment {
    */
   async firstFree(list: AddressList): Promise<string[]> {
     try {
+      const own = await this.heldByEarlierSandbox([...list.ipv4, ...list.ipv6]);
       for (const [family, entries] of [['IPv4', list.ipv4], ['IPv6', list.ipv6]] as const) {
-        if (entries.length > 0) this.assigned.push(await this.firstFreeOf(family, entries));
+        if (entries.length === 0) continue;
+        const mine = entries.find((ip) => own.has(ip));
+        this.assigned.push(mine !== undefined ? await this.one(mine) : await this.firstFreeOf(family, entries));
       }
     } catch (err) {
       await this.rollback();
@@ -67,6 +70,23 @@ export class StaticAssignment {
     }
     await this.cleanUpEarlierSandbox();
     return this.assigned;
+  }
+
+  /**
+   * Entries this same pod's earlier sandbox on this node still holds (a node crash: no DEL).
+   * The pod takes those back rather than a free entry, which would leave its old one held.
+   * One listing of this node's allocations; nothing when the pod's UID is unknown.
+   */
+  private async heldByEarlierSandbox(entries: readonly string[]): Promise<Set<string>> {
+    const uid = this.requester?.uid;
+    if (!uid || !this.deps.handOff) return new Set();
+    const wanted = new Set(entries);
+    const { allocations } = await this.deps.allocator.listAllocations({ node: this.node, handlePrefix: '' });
+    return new Set(
+      allocations
+        .filter((a) => wanted.has(a.address) && a.handleId !== this.handleId && a.attributes[POD_UID_ATTRIBUTE] === uid)
+        .map((a) => a.address),
+    );
   }
 
   private async firstFreeOf(family: 'IPv4' | 'IPv6', entries: readonly string[]): Promise<string> {
