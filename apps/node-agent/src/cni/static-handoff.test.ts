@@ -7,9 +7,10 @@ const holder = (attributes: Record<string, string>): Holder => ({ handleId: 'net
 const pod = (uid: string | undefined, terminating = false): PodInfo => ({ annotations: {}, labels: {}, ...(uid && { uid }), ...(terminating && { terminating }) });
 const NO_GRACE_LEFT = () => 0;
 const GRACE_LEFT = () => 2500;
+const WITHOUT_UID: Requester = { ...me, uid: undefined };
 
 describe('deciding who gets a requested address that is already allocated', () => {
-  it.each<[string, Holder, PodInfo | undefined, () => number, ReturnType<typeof decide>]>([
+  it.each<[string, Holder, PodInfo | undefined, () => number, ReturnType<typeof decide>, Requester?]>([
     ['the same pod under another sandbox takes it at once', holder({ namespace: 'db', pod: 'db-0', podUid: 'uid-new' }), pod('uid-new'), GRACE_LEFT, { kind: 'hand-off', reason: 'same-pod' }],
     ['an earlier pod of the same name that is terminating makes it wait', holder({ namespace: 'db', pod: 'db-0', podUid: 'uid-old' }), pod('uid-old', true), NO_GRACE_LEFT, { kind: 'wait', message: 'address 10.0.0.5 is still held by pod db/db-0 (terminating)' }],
     ['an earlier pod of the same name gone from the API gives it up once the grace has passed', holder({ namespace: 'db', pod: 'db-0', podUid: 'uid-old' }), pod('uid-new'), NO_GRACE_LEFT, { kind: 'hand-off', reason: 'holder-gone' }],
@@ -20,9 +21,8 @@ describe('deciding who gets a requested address that is already allocated', () =
     ['a holder that is not a pod keeps it', holder({}), undefined, NO_GRACE_LEFT, { kind: 'refuse' }],
     ['a holder without a recorded UID whose pod is live keeps it (as before)', holder({ namespace: 'db', pod: 'db-0' }), pod('uid-new'), NO_GRACE_LEFT, { kind: 'refuse' }],
     ['a holder without a recorded UID whose pod is gone gives it up after the grace', holder({ namespace: 'web', pod: 'web-x' }), undefined, NO_GRACE_LEFT, { kind: 'hand-off', reason: 'holder-gone' }],
-    ['a sandbox without a UID is never the same pod', holder({ namespace: 'db', pod: 'db-0', podUid: 'uid-new' }), pod('uid-new'), NO_GRACE_LEFT, { kind: 'refuse' }],
-  ])('%s', (_sentence, h, live, graceLeft, expected) => {
-    const requester = _sentence.startsWith('a sandbox without a UID') ? { ...me, uid: undefined } : me;
+    ['a sandbox without a UID is never the same pod', holder({ namespace: 'db', pod: 'db-0', podUid: 'uid-new' }), pod('uid-new'), NO_GRACE_LEFT, { kind: 'refuse' }, WITHOUT_UID],
+  ])('%s', (_sentence, h, live, graceLeft, expected, requester = me) => {
     expect(decide('10.0.0.5', h, requester, live, graceLeft)).toEqual(expected);
   });
 });
