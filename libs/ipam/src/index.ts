@@ -29,3 +29,4 @@ export { autoAssignAllOrNothing, partialFulfillmentError } from './all-or-nothin
 export type { Allocation, AllocationFilter } from './allocations';
 export { ResourceRepository, type ResourceRepositoryOptions } from './resources';
 export * from './gc';
+export * from './history';

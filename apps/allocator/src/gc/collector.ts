@@ -230,7 +230,7 @@ export class LeakCollector {
     // The re-check took time: the lease may have gone meanwhile.
     if (this.shouldStop()) return;
     const result = await engine.releaseIPs(
-      release.allocations.map((v) => ({ address: v.allocation.address, handleId: release.handleId, sequenceNumber: v.allocation.sequenceNumber })),
+      release.allocations.map((v) => ({ address: v.allocation.address, handleId: release.handleId, sequenceNumber: v.allocation.sequenceNumber, historyKind: 'leak' as const })),
     );
     const notAllocated = new Set(result.unallocated);
     const refused = new Set(result.errors.map((e) => e.address));

@@ -5,6 +5,9 @@ import { claimBlock } from '../affinity/claim';
 import { IpamError, Messages } from '../errors';
 import type { AssignIpRequest } from '../ipam';
 import { commitChanges, IpamRecords } from '../io';
+import { historyCause } from '../history/history-cause';
+
+const STATIC_CAUSE = historyCause('static');
 import { poolContaining } from '../pools/select-pools';
 import { retryOnConflict, RetryableConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
@@ -63,7 +66,7 @@ export async function assignSpecificIp(
     if (!ws.assignSpecific(cidrText, ordinal, { handleId: req.handleId, attributes: req.attributes })) {
       throw new IpamError('already-assigned', Messages.alreadyAssigned(text));
     }
-    await commitChanges(deps.ds, ws.changes());
+    await commitChanges(deps.ds, ws.changes(), STATIC_CAUSE);
   }, deps.retry);
   return text;
 }

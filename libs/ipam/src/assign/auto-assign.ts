@@ -3,6 +3,9 @@ import { Datastore } from '@atoll/store';
 import { IpamError, Messages } from '../errors';
 import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from '../ipam';
 import { commitChanges, IpamRecords, type BlockRecord, type HandleRecord } from '../io';
+import { historyCause } from '../history/history-cause';
+
+const AUTO_CAUSE = historyCause('auto');
 import { selectPools } from '../pools/select-pools';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
@@ -127,7 +130,7 @@ export async function autoAssignBatch(
     const results: AutoAssignResult[] = [];
     for (const plan of runnable) results.push(await assignRequest(search, ws, ctx, plan));
     const changes = ws.changes();
-    deps.blockCache.recordCommit(changes, await commitChanges(deps.ds, changes));
+    deps.blockCache.recordCommit(changes, await commitChanges(deps.ds, changes, AUTO_CAUSE));
     return results;
   }, deps.retry);
 

@@ -3,6 +3,9 @@ import { Datastore } from '@atoll/store';
 import { isEmpty, ordinalsOfHandle, releaseHandleOrdinals } from '../block';
 import { IpamError, Messages } from '../errors';
 import { blockChange, Change, commitChanges, handleChange, IpamRecords } from '../io';
+import { historyCause } from '../history/history-cause';
+
+const RELEASE_HANDLE_CAUSE = historyCause('release-handle');
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { BlockReleaser } from './block-releaser';
 import type { HandleLocations } from './handle-locations';
@@ -74,7 +77,7 @@ async function releaseAcrossBlocks(deps: ReleaseByHandleDeps, handleId: string):
       changes.push(blockChange(block, isEmpty(r.block) && r.block.affinity === null ? null : r.block));
     }
     changes.push(handleChange(handleId, handle, null));
-    await commitChanges(deps.ds, changes);
+    await commitChanges(deps.ds, changes, RELEASE_HANDLE_CAUSE);
     return freed;
   }, deps.retry);
 }
