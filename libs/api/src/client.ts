@@ -1,5 +1,6 @@
 import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
+import { HistoryClient } from './generated/atoll/ipam/v1/history';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
 import { HealthClient } from './generated/grpc/health/v1/health';
 import { fromServiceError } from './errors';
@@ -53,6 +54,7 @@ export interface AllocatorClientOptions {
 export interface AllocatorClients {
   readonly ipam: PromiseClient<IpamClient>;
   readonly resources: PromiseClient<ResourcesClient>;
+  readonly history: PromiseClient<HistoryClient>;
   readonly health: PromiseClient<HealthClient>;
   /**
    * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
@@ -85,6 +87,7 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const ipam = new IpamClient(address, creds, channel);
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);
+  const history = new HistoryClient(address, creds, channel);
   // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
   let streams: IpamClient | undefined;
   const streamClient = () =>
@@ -93,11 +96,13 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
     ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
     health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
+    history: promisify(history, unaryMethodsOf(HistoryClient.service), timeout),
     watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
       resources.close();
       health.close();
+      history.close();
       streams?.close();
     },
   };
