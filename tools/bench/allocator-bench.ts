@@ -222,8 +222,9 @@ runBenchmark(async (teardown) => {
     progress(`trial ${t + 1}/${TRIALS}: single-key CAS baseline, then ${TOTAL} AutoAssign + ${TOTAL} ReleaseByHandle at ${WORKERS} in flight, coalesced as agents send them and one call per request`);
     casRuns.push(await casTrial(etcd.endpoints, clientUrl));
     // with and without history back to back in every trial, so both see the same machine
-    grpcRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'coalesced'));
-    if (withoutHistory) noHistoryRuns.push(await allocatorTrial([withoutHistory], etcdPid, clientUrl, t, 'coalesced', '-nohistory'));
+    // (labels of equal length, so that handles and pod names cost the same bytes in both)
+    grpcRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'coalesced', '-h1'));
+    if (withoutHistory) noHistoryRuns.push(await allocatorTrial([withoutHistory], etcdPid, clientUrl, t, 'coalesced', '-h0'));
     if (PER_CALL) perCallRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'per-call'));
     if (second) replicaRuns.push(await allocatorTrial([allocator, second], etcdPid, clientUrl, t, 'coalesced'));
   }
