@@ -35,7 +35,7 @@ interface FamilyPlan {
 /** A request with its pools chosen, or the error that refuses it before any write. */
 type Plan = { readonly req: AutoAssignRequest; readonly families: readonly FamilyPlan[] } | { readonly req: AutoAssignRequest; readonly error: IpamError };
 
-function resolvePoolRefs(refs: readonly string[] | undefined, pools: readonly PoolView[]): Cidr[] | undefined {
+export function resolvePoolRefs(refs: readonly string[] | undefined, pools: readonly PoolView[]): Cidr[] | undefined {
   if (!refs || refs.length === 0) return undefined;
   return refs.map((ref) => {
     const byName = pools.find((p) => p.name === ref);
