@@ -1,11 +1,12 @@
 import { Server } from '@grpc/grpc-js';
-import { HealthService, HealthServiceDefinition, HistoryService, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
+import { ExplainService, HealthService, HealthServiceDefinition, HistoryService, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
 import { HistoryLog, IpamEngine, pruneHistory, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
 import { authorizeService, engineOwners } from './authz';
 import { type AllocatorConfig, hostPort } from './config';
 import { startLeakCollection } from './gc/gc-runner';
+import { explainHandlers } from './explain-service';
 import { bindGrpc } from './grpc-listen';
 import { historyHandlers } from './history/history-service';
 import { ipamHandlers } from './ipam-service';
@@ -54,6 +55,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   server.addService(ipamService, authorizeService('Ipam', ipamService, ipam, authz));
   server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
   server.addService(HistoryService, authorizeService('History', HistoryService, historyHandlers({ datastore, retentionSeconds: config.history.retentionSeconds }), authz));
+  server.addService(ExplainService, authorizeService('Explain', ExplainService, explainHandlers({ datastore, resources: view }), authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const listener = await bindGrpc(server, config.listen, security.serverCredentials);
   const grpcPort = listener.port;

@@ -45,7 +45,7 @@ export class UnauthenticatedError extends Error {
   }
 }
 
-export type ServiceName = 'Ipam' | 'Resources' | 'History';
+export type ServiceName = 'Ipam' | 'Resources' | 'History' | 'Explain';
 
 interface NodeContext {
   /** "node node-a", for messages. */
@@ -145,6 +145,7 @@ export const NODE_RULES: Readonly<Record<ServiceName, Readonly<Record<string, No
   Resources: RESOURCES_NODE_RULES,
   // who held which address is for admins: a node has no rule here
   History: {},
+  Explain: {},
 };
 
 /**
