@@ -13,6 +13,7 @@ export type IpamApi = UnaryCalls<AllocatorClients['ipam']>;
 export type ResourcesApi = UnaryCalls<AllocatorClients['resources']>;
 export type HealthApi = UnaryCalls<AllocatorClients['health']>;
 export type HistoryApi = UnaryCalls<AllocatorClients['history']>;
+export type ExplainApi = UnaryCalls<AllocatorClients['explain']>;
 
 export interface CtlIo {
   /** Writes command output (stdout). Errors are not written here: commands throw them. */
@@ -34,4 +35,7 @@ export interface CommandContext {
   readonly ipam: IpamApi;
   readonly resources: ResourcesApi;
   readonly history: HistoryApi;
+  readonly explain: ExplainApi;
+  /** The process environment (KUBECONFIG, HOME), for commands that read a kubeconfig. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }

@@ -1,4 +1,5 @@
 import {
+  type AssignmentExplanation,
   type HoldingsAnswer,
   type HoldingsQuery,
   type Allocation,
@@ -10,7 +11,7 @@ import {
   RpcError,
 } from '@atoll/api';
 import { applyDefaults, type IPPool, type Resource, validatePoolAgainstExisting, validateResource } from '@atoll/model';
-import type { CtlIo, HealthApi, HistoryApi, IpamApi, ResourcesApi } from '../context';
+import type { CtlIo, ExplainApi, HealthApi, HistoryApi, IpamApi, ResourcesApi } from '../context';
 import type { AllocatorConnection } from '../run';
 import { runAtollctl } from '../run';
 
@@ -137,6 +138,13 @@ export class FakeAllocator implements AllocatorConnection {
       this.historyQueries.push(q);
       return this.historyAnswer;
     },
+  };
+
+  /** What Explain/ExplainAutoAssign answers. */
+  explanation: AssignmentExplanation = { families: [], errorCode: '', errorMessage: '' };
+
+  readonly explain: ExplainApi = {
+    explainAutoAssign: async () => this.explanation,
   };
 
   readonly resources: ResourcesApi = {

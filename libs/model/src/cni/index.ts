@@ -1,2 +1,2 @@
-export { PoolAnnotations, PoolRequestError, poolSettingsOfIpamConfig, resolvePoolRequest } from './pool-request';
+export { PoolAnnotations, SpecificAddressAnnotations, PoolRequestError, poolSettingsOfIpamConfig, resolvePoolRequest } from './pool-request';
 export type { PoolAnnotationEffect, PoolSettings, ResolvedPoolRequest } from './pool-request';

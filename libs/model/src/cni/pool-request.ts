@@ -9,6 +9,12 @@ export const PoolAnnotations = {
   ipFamilies: 'cni.projectcalico.org/ipFamilies',
 } as const;
 
+/** Annotations that ask for specific addresses instead: no pool is chosen for such a pod. */
+export const SpecificAddressAnnotations = {
+  ipAddrs: 'cni.projectcalico.org/ipAddrs',
+  ipAddrsNoIpam: 'cni.projectcalico.org/ipAddrsNoIpam',
+} as const;
+
 export interface PoolSettings {
   readonly assignIpv4: boolean;
   readonly assignIpv6: boolean;
