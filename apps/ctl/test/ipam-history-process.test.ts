@@ -225,3 +225,40 @@ describe('allocation history retention', () => {
     expect((await c.ipam.ipsByHandle({ handleId: 'k8s-pod-network.short' })).ips).toEqual(['10.40.0.9']);
   }, 30_000);
 });
+
+describe('allocation history size bound', () => {
+  let api: KubeApiStandIn;
+  let stack: Stack;
+  let c: AllocatorClients;
+
+  beforeAll(async () => {
+    api = await startKubeApiStandIn();
+    // the elected leak collector keeps at most 3 records, on every pass (every 250 ms)
+    stack = await startStack({ allocatorArgs: ['--kubeconfig', api.kubeconfigPath, '--leak-grace-period', '1s', '--gc-interval', '250ms', '--gc-leader-lease', '2s', '--history-max-records', '3'] });
+    c = connectAllocator(stack.address);
+    await api.createNode('node-1');
+    await c.resources.apply({ resourceJson: NODE });
+    await c.resources.apply({ resourceJson: pool('main', '10.41.0.0/24') });
+  }, 60_000);
+
+  afterAll(async () => {
+    c?.close();
+    await stack?.stop();
+    await api?.stop();
+  }, 30_000);
+
+  it('deletes the oldest records beyond --history-max-records', async () => {
+    for (let i = 1; i <= 6; i++) {
+      await api.createPod({ metadata: { name: `p${i}`, namespace: 'default' }, spec: { nodeName: 'node-1' } });
+      await assignIp(c, `10.41.0.${i}`, `k8s-pod-network.p${i}`, `p${i}`);
+    }
+    const ds = new EtcdDatastore({ endpoints: stack.etcd.endpoints });
+    try {
+      await waitFor('the collector to prune the history to 3 records', async () => ((await ds.listKeys(historyPrefix())).length <= 3 ? true : undefined));
+    } finally {
+      await ds.close();
+    }
+    const r = await stack.ctl(['ipam', 'history', '--node=node-1', '-o', 'json']);
+    expect((JSON.parse(r.stdout) as JsonAnswer).holdings.map((h) => h.ip)).toEqual(['10.41.0.4', '10.41.0.5', '10.41.0.6']);
+  }, 30_000);
+});
