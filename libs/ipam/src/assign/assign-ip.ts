@@ -6,12 +6,13 @@ import { IpamError, Messages } from '../errors';
 import type { AssignIpRequest } from '../ipam';
 import { commitChanges, IpamRecords } from '../io';
 import { historyCause } from '../history/history-cause';
-
-const STATIC_CAUSE = historyCause('static');
 import { poolContaining } from '../pools/select-pools';
 import { retryOnConflict, RetryableConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
 import { WorkingSet } from './working-set';
+
+/** What the allocation history records for the addresses this writes. */
+const STATIC_CAUSE = historyCause('static');
 
 /**
  * Assigns one specific address (Calico's AssignIP): it must be inside an enabled pool

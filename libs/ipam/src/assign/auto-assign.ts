@@ -4,8 +4,6 @@ import { IpamError, Messages } from '../errors';
 import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from '../ipam';
 import { commitChanges, IpamRecords, type BlockRecord, type HandleRecord } from '../io';
 import { historyCause } from '../history/history-cause';
-
-const AUTO_CAUSE = historyCause('auto');
 import { selectPools } from '../pools/select-pools';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
@@ -14,6 +12,9 @@ import { BlockSearch } from './block-search';
 import { HostAffinityCache } from './affinity-cache';
 import { BlockCache } from './block-cache';
 import { WorkingSet } from './working-set';
+
+/** What the allocation history records for the addresses this writes. */
+const AUTO_CAUSE = historyCause('auto');
 
 /** Calico's built-in per-host block limit when neither the request nor the config sets one. */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;

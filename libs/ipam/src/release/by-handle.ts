@@ -4,11 +4,12 @@ import { isEmpty, ordinalsOfHandle, releaseHandleOrdinals } from '../block';
 import { IpamError, Messages } from '../errors';
 import { blockChange, Change, commitChanges, handleChange, IpamRecords } from '../io';
 import { historyCause } from '../history/history-cause';
-
-const RELEASE_HANDLE_CAUSE = historyCause('release-handle');
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { BlockReleaser } from './block-releaser';
 import type { HandleLocations } from './handle-locations';
+
+/** What the allocation history records for the addresses this writes. */
+const RELEASE_HANDLE_CAUSE = historyCause('release-handle');
 
 export interface ReleaseByHandleDeps {
   readonly ds: Datastore;
