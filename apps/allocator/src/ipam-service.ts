@@ -56,7 +56,7 @@ function callSignal(call: unknown): AbortSignal | undefined {
   return signal;
 }
 
-function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined) {
+export function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined) {
   const use = intendedUse(req.intendedUse);
   if (!use) throw new IpamError('invalid-argument', 'must specify the intended use when assigning an IP');
   return {

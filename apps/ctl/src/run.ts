@@ -1,7 +1,7 @@
 import { RpcError, TlsConfigError, type ConnectionDiagnosis, type TlsFiles } from '@atoll/api';
 import { allocatorAddress, allocatorTlsFiles, GLOBAL_OPTIONS, parseCommandArgs } from './args';
 import { findCommand, IPAM_USAGE, TOP_USAGE, type Command } from './commands';
-import type { CommandContext, CtlIo, HealthApi, IpamApi, ResourcesApi } from './context';
+import type { CommandContext, CtlIo, ExplainApi, HealthApi, HistoryApi, IpamApi, ResourcesApi } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors';
 import { isUnavailable } from './rpc-errors';
 
@@ -11,6 +11,8 @@ import { isUnavailable } from './rpc-errors';
 export interface AllocatorConnection {
   readonly ipam: IpamApi;
   readonly resources: ResourcesApi;
+  readonly history: HistoryApi;
+  readonly explain: ExplainApi;
   readonly health: HealthApi;
   close(): void;
   /** Why the transport failed (TLS handshake, plaintext against TLS…), asked once after a failure. */
@@ -152,7 +154,7 @@ export async function runAtollctl(argv: readonly string[], deps: RunDeps): Promi
       if (err instanceof TlsConfigError) throw new CliError(err.message);
       throw new UsageError(`flag --allocator: cannot use ${JSON.stringify(address)}: ${(err as Error).message}`);
     }
-    const ctx: CommandContext = { io: deps.io, allocator: address, ipam: connection.ipam, resources: connection.resources };
+    const ctx: CommandContext = { io: deps.io, allocator: address, ipam: connection.ipam, resources: connection.resources, history: connection.history, explain: connection.explain, env: deps.env };
     await command.run(ctx, parsed);
     return EXIT_OK;
   } catch (err) {

@@ -1,5 +1,7 @@
 import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
+import { ExplainClient } from './generated/atoll/ipam/v1/explain';
+import { HistoryClient } from './generated/atoll/ipam/v1/history';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
 import { StaticIpsClient } from './generated/atoll/ipam/v1/static';
 import { HealthClient } from './generated/grpc/health/v1/health';
@@ -55,6 +57,8 @@ export interface AllocatorClients {
   readonly ipam: PromiseClient<IpamClient>;
   readonly resources: PromiseClient<ResourcesClient>;
   readonly staticIps: PromiseClient<StaticIpsClient>;
+  readonly history: PromiseClient<HistoryClient>;
+  readonly explain: PromiseClient<ExplainClient>;
   readonly health: PromiseClient<HealthClient>;
   /**
    * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
@@ -88,6 +92,8 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);
   const staticIps = new StaticIpsClient(address, creds, channel);
+  const history = new HistoryClient(address, creds, channel);
+  const explain = new ExplainClient(address, creds, channel);
   // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
   let streams: IpamClient | undefined;
   const streamClient = () =>
@@ -97,12 +103,16 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
     health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
     staticIps: promisify(staticIps, unaryMethodsOf(StaticIpsClient.service), timeout),
+    history: promisify(history, unaryMethodsOf(HistoryClient.service), timeout),
+    explain: promisify(explain, unaryMethodsOf(ExplainClient.service), timeout),
     watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
       resources.close();
       health.close();
       staticIps.close();
+      history.close();
+      explain.close();
       streams?.close();
     },
   };

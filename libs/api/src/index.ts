@@ -28,6 +28,10 @@ export {
 } from './generated/grpc/health/v1/health';
 export type { HealthServer } from './generated/grpc/health/v1/health';
 export type { ResourcesServer } from './generated/atoll/ipam/v1/resources';
+export { HistoryClient, HistoryMoment, HistoryService, Holding, HoldingsAnswer, HoldingsQuery } from './generated/atoll/ipam/v1/history';
+export type { HistoryServer } from './generated/atoll/ipam/v1/history';
+export { AddressExplanation, AssignmentExplanation, ExplainClient, ExplainService, FamilyExplanation, PoolExplanation } from './generated/atoll/ipam/v1/explain';
+export type { ExplainServer } from './generated/atoll/ipam/v1/explain';
 export { CniError, CniRequest, CniResponse } from './generated/atoll/agent/v1/agent';
 export { connectAllocator } from './client';
 export type { AllocatorClientOptions, AllocatorClients, CallOpts, PromiseClient } from './client';

@@ -10,6 +10,7 @@ import { BlockCache } from './assign/block-cache';
 import { autoAssignBatch } from './assign/auto-assign';
 import { getIpamConfig, updateIpamConfig } from './config';
 import { IpamError, Messages } from './errors';
+import { HistoryLog, HistoryRecordingDatastore } from './history';
 import { KeyedQueue } from './keyed-queue';
 import type {
   AssignIpRequest,
@@ -49,6 +50,8 @@ export interface IpamEngineOptions {
   readonly maxBatch?: number;
   /** Blocks kept for planning without a read (see BlockCache); default DEFAULT_BLOCK_CACHE_SIZE. */
   readonly blockCacheSize?: number;
+  /** When given, every transaction that assigns or releases addresses also records them (see history/). */
+  readonly history?: HistoryLog;
 }
 
 type HostTask = { kind: 'auto'; req: AutoAssignRequest } | { kind: 'ip'; req: AssignIpRequest };
@@ -105,7 +108,7 @@ export class IpamEngine implements Ipam {
   private readonly assignments = new Map<string, Promise<void>>();
 
   constructor(opts: IpamEngineOptions) {
-    this.ds = opts.datastore;
+    this.ds = opts.history ? new HistoryRecordingDatastore(opts.datastore, opts.history) : opts.datastore;
     this.resources = opts.resources ?? new StoreResourceView(opts.datastore);
     this.now = opts.now ?? (() => new Date());
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;

@@ -78,6 +78,8 @@ export interface ReleaseOptions {
   readonly handleId?: string;
   /** When set, the address must still carry this sequence number (it was not reassigned). */
   readonly sequenceNumber?: bigint;
+  /** How the allocation history records this release (default `release-ip`; the leak collector says `leak`). */
+  readonly historyKind?: 'release-ip' | 'leak';
 }
 
 export interface ReleaseIpsResult {

@@ -48,7 +48,7 @@ export class UnauthenticatedError extends Error {
   }
 }
 
-export type ServiceName = 'Ipam' | 'Resources' | 'StaticIps';
+export type ServiceName = 'Ipam' | 'Resources' | 'StaticIps' | 'History' | 'Explain';
 
 interface NodeContext {
   /** "node node-a", for messages. */
@@ -170,6 +170,9 @@ export const NODE_RULES: Readonly<Record<ServiceName, Readonly<Record<string, No
   Ipam: IPAM_NODE_RULES,
   Resources: RESOURCES_NODE_RULES,
   StaticIps: STATIC_NODE_RULES,
+  // who held which address is for admins: a node has no rule here
+  History: {},
+  Explain: {},
 };
 
 /**

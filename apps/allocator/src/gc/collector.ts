@@ -24,6 +24,8 @@ export interface LeakCollectorDeps {
   /** Checked before every release: false stops the pass at once (the lease was lost). */
   readonly isLeader: () => boolean;
   readonly now?: () => number;
+  /** Keeps the allocation history within its size bound (one call per pass); absent when history is off. */
+  readonly pruneHistory?: () => Promise<number>;
 }
 
 export interface LeakCollectorOptions {
@@ -151,6 +153,8 @@ export class LeakCollector {
 
     report.cooledDownFreed = (await operations.freeCooledDownAddresses()).addresses;
     if (report.cooledDownFreed > 0) log.info({ addresses: report.cooledDownFreed }, 'freed addresses whose cooldown has passed');
+    const pruned = (await this.deps.pruneHistory?.()) ?? 0;
+    if (pruned > 0) log.info({ records: pruned }, 'deleted the oldest allocation history records beyond the size bound');
 
     const scan = await operations.scan();
     const nodes = await this.existingNodes(scan);
@@ -230,7 +234,7 @@ export class LeakCollector {
     // The re-check took time: the lease may have gone meanwhile.
     if (this.shouldStop()) return;
     const result = await engine.releaseIPs(
-      release.allocations.map((v) => ({ address: v.allocation.address, handleId: release.handleId, sequenceNumber: v.allocation.sequenceNumber })),
+      release.allocations.map((v) => ({ address: v.allocation.address, handleId: release.handleId, sequenceNumber: v.allocation.sequenceNumber, historyKind: 'leak' as const })),
     );
     const notAllocated = new Set(result.unallocated);
     const refused = new Set(result.errors.map((e) => e.address));

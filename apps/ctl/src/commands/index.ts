@@ -1,6 +1,8 @@
 import type { Command } from './command';
 import { ipamCheckCommand } from './ipam-check';
 import { ipamConfigureCommand } from './ipam-configure';
+import { ipamExplainCommand } from './ipam-explain';
+import { ipamHistoryCommand } from './ipam-history';
 import { ipamReleaseCommand } from './ipam-release';
 import { ipamShowCommand } from './ipam-show';
 import { ipamSplitCommand } from './ipam-split';
@@ -22,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   ipamConfigureCommand,
   ipamSplitCommand,
   ipamUiCommand,
+  ipamHistoryCommand,
+  ipamExplainCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {
@@ -35,7 +39,7 @@ function listing(entries: readonly (readonly [string, string])[]): string {
 
 const TOP_LEVEL: readonly (readonly [string, string])[] = [
   ...COMMANDS.filter((c) => !c.name.includes(' ')).map((c) => [c.name, c.summary] as const),
-  ['ipam', 'IP address management: show, check, release, configure, split, ui.'],
+  ['ipam', 'IP address management: show, check, release, configure, split, ui, history, explain.'],
 ];
 
 const IPAM_LEVEL = COMMANDS.filter((c) => c.name.startsWith('ipam ')).map((c) => [c.name.slice('ipam '.length), c.summary] as const);

@@ -1,4 +1,5 @@
 import { formatIp, IpAddress, parseIp } from '@atoll/ipmath';
+import { PoolRequestError, resolvePoolRequest } from '@atoll/model';
 import { ADDRESS_LIST_ANNOTATION, entriesAtOrdinal, parseAddressList, statefulSetOrdinal, type AddressList } from './address-list';
 import type { CniArgs } from './cni-args';
 import { CniCode, CniFailure } from './errors';
@@ -42,21 +43,6 @@ export type AddressRequest =
 
 function bad(message: string): never {
   throw new CniFailure(CniCode.badAddressRequest, message);
-}
-
-function parseJson(name: string, value: string): unknown {
-  if (Buffer.byteLength(value) > MAX_ANNOTATION_BYTES) bad(`annotation "${name}" is larger than ${MAX_ANNOTATION_BYTES} bytes`);
-  try {
-    return JSON.parse(value);
-  } catch (err) {
-    return bad(`failed to parse annotation "${name}" as JSON: ${(err as Error).message}`);
-  }
-}
-
-function stringArray(name: string, value: string): string[] {
-  const v = parseJson(name, value);
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bad(`annotation "${name}" must be a JSON list of strings, got ${value}`);
-  return v as string[];
 }
 
 /** Parses a list of specific addresses with Calico's rules and messages. */
@@ -120,21 +106,11 @@ export function resolveAddressRequest({ netconf, args, podAnnotations: pod, name
     return sts ? { kind: 'list', list, atOrdinal: entriesAtOrdinal(list, args.podName!, sts) } : { kind: 'list', list };
   }
 
-  let assignIpv4 = netconf.assignIpv4;
-  let assignIpv6 = netconf.assignIpv6;
-  let ipv4Pools = netconf.ipv4Pools;
-  let ipv6Pools = netconf.ipv6Pools;
-  for (const source of [ns, pod]) {
-    if (source[Annotations.ipv4Pools] !== undefined) ipv4Pools = stringArray(Annotations.ipv4Pools, source[Annotations.ipv4Pools]!);
-    if (source[Annotations.ipv6Pools] !== undefined) ipv6Pools = stringArray(Annotations.ipv6Pools, source[Annotations.ipv6Pools]!);
-    const families = source[Annotations.ipFamilies];
-    if (families !== undefined) {
-      const v = parseJson(Annotations.ipFamilies, families);
-      if (!Array.isArray(v) || v.length === 0 || !v.every((f) => f === 'IPv4' || f === 'IPv6')) bad(`error parsing ipFamilies: ${families}`);
-      assignIpv4 = (v as string[]).includes('IPv4');
-      assignIpv6 = (v as string[]).includes('IPv6');
-    }
+  // the same precedence `atollctl ipam explain` shows (@atoll/model cni/pool-request.ts)
+  try {
+    return { kind: 'auto', ...resolvePoolRequest(netconf, ns, pod).settings };
+  } catch (err) {
+    if (!(err instanceof PoolRequestError)) throw err;
+    return bad(err.message);
   }
-  if (!assignIpv4 && !assignIpv6) bad('no IP family requested: assign_ipv4 and assign_ipv6 are both off');
-  return { kind: 'auto', assignIpv4, assignIpv6, ipv4Pools, ipv6Pools };
 }

@@ -2,6 +2,7 @@ import { formatCidr, formatIp, ordinalOf, parseCidr } from '@atoll/ipmath';
 import { Datastore } from '@atoll/store';
 import { attributeOf, freeCooledDown, reassignOrdinal } from '../block';
 import { IpamError } from '../errors';
+import { HANDOFF_CAUSE } from '../history/history-cause';
 import type { HandOffRequest, HandOffResult } from '../ipam';
 import { blockChange, commitChanges, handleChange, IpamRecords } from '../io';
 import { locateBlocks, parseAddress } from '../release/locate';
@@ -48,7 +49,7 @@ export async function handOffIp(deps: { ds: Datastore; now: () => Date; retry?: 
       blockChange(block, next),
       handleChange(req.fromHandleId, from, { block: fromCounts, deleted: false }),
       handleChange(req.handleId, to, { block: toCounts, deleted: false }),
-    ]);
+    ], HANDOFF_CAUSE);
     return true;
   }, deps.retry);
   return { address: text, moved };
