@@ -1,5 +1,5 @@
 import { Server } from '@grpc/grpc-js';
-import { HealthService, HealthServiceDefinition, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
+import { HealthService, HealthServiceDefinition, MigrationService, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
 import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { bindGrpc } from './grpc-listen';
 import { ipamHandlers } from './ipam-service';
 import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
+import { migrationHandlers } from './migration/migration-service';
 import { resourcesHandlers } from './resources-service';
 import { createRouteMetrics, ipamServiceWithEncodedRoutes, RouteView, watchRoutesService } from './routes';
 import { loadAllocatorSecurity } from './security';
@@ -50,6 +51,8 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const ipam: IpamServer = { ...ipamHandlers(engine, log, metrics), watchRoutes: routes.handler };
   server.addService(ipamService, authorizeService('Ipam', ipamService, ipam, authz));
   server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
+  // Raw records for `atollctl migrate`: admin only (no node rule names the service).
+  server.addService(MigrationService, authorizeService('Migration', MigrationService, migrationHandlers(datastore), authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const listener = await bindGrpc(server, config.listen, security.serverCredentials);
   const grpcPort = listener.port;

@@ -1,5 +1,6 @@
 import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
+import { MigrationClient } from './generated/atoll/ipam/v1/migration';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
 import { HealthClient } from './generated/grpc/health/v1/health';
 import { fromServiceError } from './errors';
@@ -54,6 +55,8 @@ export interface AllocatorClients {
   readonly ipam: PromiseClient<IpamClient>;
   readonly resources: PromiseClient<ResourcesClient>;
   readonly health: PromiseClient<HealthClient>;
+  /** Raw IPAM records for `atollctl migrate` (admin only). */
+  readonly migration: PromiseClient<MigrationClient>;
   /**
    * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
    * STREAM_KEEPALIVE_MS) find an allocator that went away, and the stream then fails with
@@ -85,6 +88,7 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const ipam = new IpamClient(address, creds, channel);
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);
+  const migration = new MigrationClient(address, creds, channel);
   // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
   let streams: IpamClient | undefined;
   const streamClient = () =>
@@ -93,11 +97,13 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
     ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
     health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
+    migration: promisify(migration, unaryMethodsOf(MigrationClient.service), timeout),
     watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
       resources.close();
       health.close();
+      migration.close();
       streams?.close();
     },
   };

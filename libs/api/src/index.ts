@@ -10,6 +10,17 @@ export {
   ResourcesService,
 } from './generated/atoll/ipam/v1/resources';
 export {
+  MigrationClient,
+  MigrationService,
+  ReadRecordsRequest,
+  ReadRecordsResponse,
+  RecordWrite,
+  StoredRecord,
+  WriteRecordsRequest,
+  WriteRecordsResponse,
+} from './generated/atoll/ipam/v1/migration';
+export type { MigrationServer } from './generated/atoll/ipam/v1/migration';
+export {
   HealthCheckRequest,
   HealthCheckResponse,
   HealthCheckResponse_ServingStatus,

@@ -1,4 +1,4 @@
-import { IpamService, ResourcesService } from '@atoll/api';
+import { IpamService, MigrationService, ResourcesService } from '@atoll/api';
 import type { Identity } from './identity';
 import { authorize, NODE_RULES, type AllocationOwners, type ServiceName } from './policy';
 
@@ -22,7 +22,7 @@ const NODE_A: Identity = { kind: 'node', node: 'node-a' };
 const STRANGER: Identity = { kind: 'unrecognised', subject: 'CN=someone' };
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 
-const DEFINITIONS = { Ipam: IpamService, Resources: ResourcesService } as const;
+const DEFINITIONS = { Ipam: IpamService, Resources: ResourcesService, Migration: MigrationService } as const;
 const rpcOf = (service: ServiceName, method: string) => (DEFINITIONS[service] as Record<string, { path: string }>)[method]!.path.split('/').pop()!;
 
 async function outcome(identity: Identity, service: ServiceName, method: string, request: unknown): Promise<string> {
@@ -40,7 +40,7 @@ const resource = (kind: string, name: string) => ({ resourceJson: JSON.stringify
 const methods = (service: ServiceName) => Object.keys(DEFINITIONS[service]);
 
 describe('the authorization table', () => {
-  describe.each(['Ipam', 'Resources'] as const)('every %s method', (service) => {
+  describe.each(['Ipam', 'Resources', 'Migration'] as const)('every %s method', (service) => {
     it.each(methods(service))('is open to an admin: %s', async (method) => {
       expect(await outcome(ADMIN, service, method, {})).toBe('allowed');
     });
@@ -54,7 +54,7 @@ describe('the authorization table', () => {
     });
   });
 
-  const unlistedForNodes = (['Ipam', 'Resources'] as const).flatMap((service) => methods(service).filter((m) => !(m in NODE_RULES[service])).map((m) => [service, m] as const));
+  const unlistedForNodes = (['Ipam', 'Resources', 'Migration'] as const).flatMap((service) => methods(service).filter((m) => !(m in NODE_RULES[service])).map((m) => [service, m] as const));
   it.each(unlistedForNodes)('closes %s/%s to a node because the node table does not name it', async (service, method) => {
     expect(await outcome(NODE_A, service, method, {})).toBe(`permission-denied: node node-a may not call ${service}/${rpcOf(service, method)}`);
   });

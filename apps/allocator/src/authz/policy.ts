@@ -45,7 +45,7 @@ export class UnauthenticatedError extends Error {
   }
 }
 
-export type ServiceName = 'Ipam' | 'Resources';
+export type ServiceName = 'Ipam' | 'Resources' | 'Migration';
 
 interface NodeContext {
   /** "node node-a", for messages. */
@@ -143,6 +143,8 @@ const RESOURCES_NODE_RULES: Readonly<Record<string, NodeRule>> = {
 export const NODE_RULES: Readonly<Record<ServiceName, Readonly<Record<string, NodeRule>>>> = {
   Ipam: IPAM_NODE_RULES,
   Resources: RESOURCES_NODE_RULES,
+  // Raw datastore records: admins only, whatever the node.
+  Migration: {},
 };
 
 /**
