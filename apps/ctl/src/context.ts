@@ -12,6 +12,7 @@ type UnaryCalls<C> = Omit<C, 'close' | 'getChannel' | 'watch'>;
 export type IpamApi = UnaryCalls<AllocatorClients['ipam']>;
 export type ResourcesApi = UnaryCalls<AllocatorClients['resources']>;
 export type HealthApi = UnaryCalls<AllocatorClients['health']>;
+export type MigrationApi = UnaryCalls<AllocatorClients['migration']>;
 
 export interface CtlIo {
   /** Writes command output (stdout). Errors are not written here: commands throw them. */
@@ -32,4 +33,6 @@ export interface CommandContext {
   readonly allocator: string;
   readonly ipam: IpamApi;
   readonly resources: ResourcesApi;
+  /** Raw records for `migrate` (absent in tests that fake only the other services). */
+  readonly migration?: MigrationApi;
 }
