@@ -178,6 +178,19 @@ describe('atollctl migrate between Calico\'s Kubernetes datastore and Atoll', ()
     }
   }, 300_000);
 
+  it('refuses an Atoll datastore holding objects Calico does not have unless --merge, and merges with it', async () => {
+    const pool = JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'atoll-only' }, spec: { cidr: '10.9.0.0/16' } });
+    expect((await stack.ctl(['apply', '-f', '-'], { stdin: pool })).code).toBe(0);
+    const refused = await ctl(stack, ['migrate', 'from-calico-kdd', '--kubeconfig', calico.kubeconfigPath]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("the Atoll datastore is not empty and differs from Calico's (1 object(s) exist only in Atoll); give --merge to keep them and add Calico's; nothing was written");
+    expect(refused.stderr).toContain('IPPool atoll-only exists only in Atoll');
+    const merged = await ctl(stack, ['migrate', 'from-calico-kdd', '--kubeconfig', calico.kubeconfigPath, '--merge']);
+    expect(merged.stderr).toBe('');
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toContain('Verified: Atoll holds');
+  }, 120_000);
+
   it('refuses to write back over objects that differ, naming them, and writes nothing', async () => {
     // The original Calico datastore still holds its objects; change one pod's block in Atoll.
     const pod = data.pods[3]!;

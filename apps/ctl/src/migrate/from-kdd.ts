@@ -16,7 +16,7 @@ import {
   type AffinityState,
   type JsonValue,
 } from '@atoll/model';
-import type { CrdPlural, KubeObject } from './kdd-api';
+import type { CrdPlural, KubeObject } from './kdd-kinds';
 import { affinityName, cidrToName, handleName } from './kdd-names';
 import type { MigrationRecord } from './records';
 

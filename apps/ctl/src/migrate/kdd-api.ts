@@ -1,32 +1,12 @@
-import type { JsonValue } from '@atoll/model';
+import { CRD_GROUP_VERSION, CRD_KINDS, type CrdPlural, type KubeObject } from './kdd-kinds';
 import { KubeApiError, type KubeHttp } from './kube-http';
+
+export { CRD_GROUP_VERSION, CRD_KINDS, CRD_PLURALS } from './kdd-kinds';
+export type { CrdPlural, KubeObject } from './kdd-kinds';
 
 // Calico's IPAM custom resources and the Kubernetes Nodes, listed and written through the
 // API server. Lists are paged (a real API server caps an unpaged list of 10,000 handles
 // only by its request timeout); every object stays exactly as the server sent it.
-
-export const CRD_GROUP_VERSION = 'crd.projectcalico.org/v1';
-
-export type CrdPlural = 'ippools' | 'ipreservations' | 'ipamconfigs' | 'ipamblocks' | 'blockaffinities' | 'ipamhandles';
-
-export const CRD_KINDS: Readonly<Record<CrdPlural, string>> = {
-  ippools: 'IPPool',
-  ipreservations: 'IPReservation',
-  ipamconfigs: 'IPAMConfig',
-  ipamblocks: 'IPAMBlock',
-  blockaffinities: 'BlockAffinity',
-  ipamhandles: 'IPAMHandle',
-};
-
-export const CRD_PLURALS = Object.keys(CRD_KINDS) as CrdPlural[];
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { name: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
-  spec?: Record<string, JsonValue>;
-  [k: string]: unknown;
-}
 
 const PAGE = 500;
 

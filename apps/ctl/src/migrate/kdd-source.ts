@@ -1,4 +1,5 @@
-import { CRD_PLURALS, type CrdPlural, type KddApi, type KubeObject } from './kdd-api';
+import type { KddApi } from './kdd-api';
+import { CRD_PLURALS, type CrdPlural, type KubeObject } from './kdd-kinds';
 import type { KddSource } from './from-kdd';
 
 /** Everything a migration reads from Calico's Kubernetes datastore, listed in parallel. */

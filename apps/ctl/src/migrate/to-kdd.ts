@@ -1,6 +1,6 @@
 import { formatCidr } from '@atoll/ipmath';
 import { decodeAffinity, decodeBlock, decodeHandle, decodeIpamConfig, parseAffinityKey, parseHandleKey, parseJsonLossless, type JsonValue } from '@atoll/model';
-import type { CrdPlural, KubeObject } from './kdd-api';
+import type { CrdPlural, KubeObject } from './kdd-kinds';
 import { affinityLabels, affinityName, cidrToName, handleName } from './kdd-names';
 import { TUNNEL_ANNOTATIONS } from './from-kdd';
 import { nodeTunnels, type MigrationRecord } from './records';
