@@ -87,7 +87,8 @@ export function calicoKddDataset(opts: CalicoKddDatasetOptions = {}): CalicoKddD
   objects.push(obj('ipreservations', 'IPReservation', 'keep-manual', { reservedCIDRs: ['10.2.0.0/28'] }));
   objects.push(obj('ipamconfigs', 'IPAMConfig', 'default', { strictAffinity: false, autoAllocateBlocks: true }));
 
-  // Blocks: round-robin over nodes, alternating the two automatic pools.
+  // Blocks: round-robin over nodes; each round takes the other automatic pool, so every
+  // node holds blocks in both.
   interface Block {
     cidr: string;
     name: string;
@@ -101,7 +102,7 @@ export function calicoKddDataset(opts: CalicoKddDatasetOptions = {}): CalicoKddD
   const blocks: Block[] = [];
   const perPool = [0, 0];
   for (let i = 0; i < blockCount; i++) {
-    const pool = i % 2;
+    const pool = Math.floor(i / nodeCount) % 2;
     const b = v4Block(pool, perPool[pool]!++);
     blocks.push({ ...b, owner: nodeName(i % nodeCount), allocations: new Array(64).fill(null), attributes: [], seqFor: {}, seq: SEQ_BASE + BigInt(i) * 1_000_003n });
   }
@@ -138,13 +139,13 @@ export function calicoKddDataset(opts: CalicoKddDatasetOptions = {}): CalicoKddD
     });
   }
 
-  // Pods: spread over every block; every 25th borrows from a block of the next node.
+  // Pods: spread over every block; every 23rd borrows from a block of the next node.
   let borrowed = 0;
   const podCount = allocationCount - nodeCount;
   for (let p = 0; p < podCount; p++) {
     const b = blocks[p % blocks.length]!;
     if (!b.allocations.includes(null)) throw new Error('dataset does not fit: more allocations than block space');
-    const isBorrowed = p % 25 === 0 && b !== pendingDeletion;
+    const isBorrowed = p % 23 === 0 && b !== pendingDeletion;
     const blockNode = b.owner!;
     const node = isBorrowed ? nodeName((Number(blockNode.slice(5)) + 1) % nodeCount) : blockNode;
     if (isBorrowed) borrowed++;
