@@ -1,4 +1,3 @@
-import { formatCidr } from '@atoll/ipmath';
 import {
   decodeAffinity,
   decodeBlock,
@@ -155,4 +154,3 @@ export function firstDifference(kind: RecordKind, a: string, b: string): string 
   return walk('', x, y) ?? 'no difference';
 }
 
-export { formatCidr };
