@@ -51,7 +51,7 @@ describe('migrate from-calico-kdd', () => {
   it('writes nothing on --dry-run and prints counts per kind', async () => {
     const out: string[] = [];
     const atoll = atollOf();
-    await migrateFromKdd({ io: { out: (t) => void out.push(t) } as never, kdd: kddOf(), migration: atoll.api, check: cleanCheck }, { dryRun: true, merge: false, format: 'text' });
+    await migrateFromKdd({ io: { out: (t: string) => void out.push(t) } as never, kdd: kddOf(), migration: atoll.api, check: cleanCheck }, { dryRun: true, merge: false, format: 'text' });
     expect(atoll.writes).toEqual([]);
     expect(out.join('')).toContain('Would write: 3 IPPool, 2 IPReservation, 1 IPAMConfig, 4 IPAMBlock, 4 BlockAffinity, 20 IPAMHandle, 2 Node.');
   });
