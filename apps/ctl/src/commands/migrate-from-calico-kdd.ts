@@ -52,7 +52,7 @@ Description:
   async run(ctx: CommandContext, args: ParsedArgs) {
     expectPositionals('migrate from-calico-kdd', args, 0, 0, 'arguments');
     const format = outputFormat('migrate from-calico-kdd', args, ['text', 'json'] as const, 'text');
-    const kdd = new KddApi(kubeHttpFromFile(kubeconfigFlag('migrate from-calico-kdd', args)));
+    const kdd = new KddApi(await kubeHttpFromFile(kubeconfigFlag('migrate from-calico-kdd', args)));
     await migrateFromKdd(
       { io: ctx.io, kdd, migration: migrationApi(ctx), check: { ipam: ctx.ipam, resources: ctx.resources } },
       { dryRun: booleanFlag(args, 'dry-run'), merge: booleanFlag(args, 'merge'), format },

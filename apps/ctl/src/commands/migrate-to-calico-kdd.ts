@@ -35,7 +35,7 @@ Description:
   async run(ctx: CommandContext, args: ParsedArgs) {
     expectPositionals('migrate to-calico-kdd', args, 0, 0, 'arguments');
     const format = outputFormat('migrate to-calico-kdd', args, ['text', 'json'] as const, 'text');
-    const kdd = new KddApi(kubeHttpFromFile(kubeconfigFlag('migrate to-calico-kdd', args)));
+    const kdd = new KddApi(await kubeHttpFromFile(kubeconfigFlag('migrate to-calico-kdd', args)));
     await migrateToKdd({ io: ctx.io, kdd, migration: migrationApi(ctx) }, { dryRun: booleanFlag(args, 'dry-run'), format });
   },
 };

@@ -89,7 +89,7 @@ describe('mapping Calico\'s Kubernetes datastore objects', () => {
 
   it('refuses an object whose name is not the one Calico derives from its spec', () => {
     const problems = problemsOf(source((o) => void (o.ipamblocks[1]!.metadata.name = 'renamed')));
-    expect(problems).toContain('IPAMBlock renamed: its name should be 10-1-0-0-26 for spec.cidr 10.1.0.0/26');
+    expect(problems).toContain('IPAMBlock renamed: its name should be 10-0-0-64-26 for spec.cidr 10.0.0.64/26');
   });
 
   it('skips objects Calico marked deleted and counts them', () => {

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parseJsonLossless, stringifyJsonLossless, type JsonValue } from '@atoll/model';
 import { CliError } from '../errors';
 
@@ -26,7 +25,10 @@ export interface KubeHttp {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export function kubeHttpFromFile(kubeconfigPath: string): KubeHttp {
+export async function kubeHttpFromFile(kubeconfigPath: string): Promise<KubeHttp> {
+  // Loaded only by the migrate commands: client-node is an ES module and large, and every
+  // other command (and their unit tests) does without it.
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(kubeconfigPath);
