@@ -68,7 +68,7 @@ function sendRead(req: IncomingMessage, res: ServerResponse, route: ResourceRout
   if (!['None', 'Metadata', 'Object'].includes(include)) throw badRequest(`includeObject: Unsupported value: "${include}"`);
   const objects = 'items' in read ? (read as ObjectList).items : [read as KubeObject];
   const rv = 'items' in read ? (read as ObjectList).metadata.resourceVersion : ((read as KubeObject).metadata.resourceVersion ?? '');
-  sendJson(res, 200, toTable(route.resource.name, route.resource.kind, objects, rv, table, include as IncludeObject));
+  sendJson(res, 200, toTable(route.resource.name, route.resource.kind, route.resource.apiVersion, objects, rv, table, include as IncludeObject));
 }
 
 function deletePreconditions(body: unknown): DeletePreconditions {

@@ -1,5 +1,5 @@
 import { Server } from '@grpc/grpc-js';
-import { ExplainService, HealthService, HealthServiceDefinition, HistoryService, ResourcesService, startProbeServer, StaticIpsService, type IpamServer } from '@atoll/api';
+import { ExplainService, HealthService, HealthServiceDefinition, HistoryService, MigrationService, ResourcesService, startProbeServer, StaticIpsService, type IpamServer } from '@atoll/api';
 import { HistoryLog, IpamEngine, pruneHistory, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ import { historyHandlers } from './history/history-service';
 import { ipamHandlers } from './ipam-service';
 import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
+import { migrationHandlers } from './migration/migration-service';
 import { resourcesHandlers } from './resources-service';
 import { createRouteMetrics, ipamServiceWithEncodedRoutes, RouteView, watchRoutesService } from './routes';
 import { loadAllocatorSecurity } from './security';
@@ -59,6 +60,8 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   server.addService(StaticIpsService, authorizeService('StaticIps', StaticIpsService, staticIps, authz));
   server.addService(HistoryService, authorizeService('History', HistoryService, historyHandlers({ datastore, retentionSeconds: config.history.retentionSeconds }), authz));
   server.addService(ExplainService, authorizeService('Explain', ExplainService, explainHandlers({ datastore, resources: view }), authz));
+  // Raw records for `atollctl migrate`: admin only (no node rule names the service).
+  server.addService(MigrationService, authorizeService('Migration', MigrationService, migrationHandlers(datastore), authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const listener = await bindGrpc(server, config.listen, security.serverCredentials);
   const grpcPort = listener.port;

@@ -14,6 +14,7 @@ export type ResourcesApi = UnaryCalls<AllocatorClients['resources']>;
 export type HealthApi = UnaryCalls<AllocatorClients['health']>;
 export type HistoryApi = UnaryCalls<AllocatorClients['history']>;
 export type ExplainApi = UnaryCalls<AllocatorClients['explain']>;
+export type MigrationApi = UnaryCalls<AllocatorClients['migration']>;
 
 export interface CtlIo {
   /** Writes command output (stdout). Errors are not written here: commands throw them. */
@@ -38,4 +39,6 @@ export interface CommandContext {
   readonly explain: ExplainApi;
   /** The process environment (KUBECONFIG, HOME), for commands that read a kubeconfig. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Raw records for `migrate` (absent in tests that fake only the other services). */
+  readonly migration?: MigrationApi;
 }

@@ -2,6 +2,7 @@ import { ChannelCredentials, credentials, Metadata, type CallOptions, type Clien
 import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
 import { ExplainClient } from './generated/atoll/ipam/v1/explain';
 import { HistoryClient } from './generated/atoll/ipam/v1/history';
+import { MigrationClient } from './generated/atoll/ipam/v1/migration';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
 import { StaticIpsClient } from './generated/atoll/ipam/v1/static';
 import { HealthClient } from './generated/grpc/health/v1/health';
@@ -60,6 +61,8 @@ export interface AllocatorClients {
   readonly history: PromiseClient<HistoryClient>;
   readonly explain: PromiseClient<ExplainClient>;
   readonly health: PromiseClient<HealthClient>;
+  /** Raw IPAM records for `atollctl migrate` (admin only). */
+  readonly migration: PromiseClient<MigrationClient>;
   /**
    * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
    * STREAM_KEEPALIVE_MS) find an allocator that went away, and the stream then fails with
@@ -94,6 +97,7 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const staticIps = new StaticIpsClient(address, creds, channel);
   const history = new HistoryClient(address, creds, channel);
   const explain = new ExplainClient(address, creds, channel);
+  const migration = new MigrationClient(address, creds, channel);
   // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
   let streams: IpamClient | undefined;
   const streamClient = () =>
@@ -105,6 +109,7 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
     staticIps: promisify(staticIps, unaryMethodsOf(StaticIpsClient.service), timeout),
     history: promisify(history, unaryMethodsOf(HistoryClient.service), timeout),
     explain: promisify(explain, unaryMethodsOf(ExplainClient.service), timeout),
+    migration: promisify(migration, unaryMethodsOf(MigrationClient.service), timeout),
     watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
@@ -113,6 +118,7 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
       staticIps.close();
       history.close();
       explain.close();
+      migration.close();
       streams?.close();
     },
   };

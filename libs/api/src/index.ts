@@ -19,6 +19,16 @@ export {
   StaticIpsService,
 } from './generated/atoll/ipam/v1/static';
 export type { StaticIpsServer } from './generated/atoll/ipam/v1/static';
+  MigrationClient,
+  MigrationService,
+  ReadRecordsRequest,
+  ReadRecordsResponse,
+  RecordWrite,
+  StoredRecord,
+  WriteRecordsRequest,
+  WriteRecordsResponse,
+} from './generated/atoll/ipam/v1/migration';
+export type { MigrationServer } from './generated/atoll/ipam/v1/migration';
 export {
   HealthCheckRequest,
   HealthCheckResponse,

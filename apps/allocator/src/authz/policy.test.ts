@@ -1,4 +1,4 @@
-import { ExplainService, HandOffReason, HistoryService, IpamService, ResourcesService, StaticIpsService } from '@atoll/api';
+import { ExplainService, HandOffReason, HistoryService, IpamService, MigrationService, ResourcesService, StaticIpsService } from '@atoll/api';
 import type { Identity } from './identity';
 import { authorize, NODE_RULES, type AllocationOwners, type ServiceName } from './policy';
 
@@ -27,7 +27,7 @@ const NODE_A: Identity = { kind: 'node', node: 'node-a' };
 const STRANGER: Identity = { kind: 'unrecognised', subject: 'CN=someone' };
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 
-const DEFINITIONS = { Ipam: IpamService, Resources: ResourcesService, StaticIps: StaticIpsService, History: HistoryService, Explain: ExplainService } as const;
+const DEFINITIONS = { Ipam: IpamService, Resources: ResourcesService, StaticIps: StaticIpsService, History: HistoryService, Explain: ExplainService, Migration: MigrationService } as const;
 const rpcOf = (service: ServiceName, method: string) => (DEFINITIONS[service] as Record<string, { path: string }>)[method]!.path.split('/').pop()!;
 
 async function outcome(identity: Identity, service: ServiceName, method: string, request: unknown): Promise<string> {
@@ -56,7 +56,7 @@ const SAME_POD = HandOffReason.HAND_OFF_REASON_SAME_POD;
 const HOLDER_GONE = HandOffReason.HAND_OFF_REASON_HOLDER_GONE;
 
 describe('the authorization table', () => {
-  describe.each(['Ipam', 'Resources', 'StaticIps', 'History', 'Explain'] as const)('every %s method', (service) => {
+  describe.each(['Ipam', 'Resources', 'StaticIps', 'History', 'Explain', 'Migration'] as const)('every %s method', (service) => {
     it.each(methods(service))('is open to an admin: %s', async (method) => {
       expect(await outcome(ADMIN, service, method, {})).toBe('allowed');
     });
@@ -70,7 +70,7 @@ describe('the authorization table', () => {
     });
   });
 
-  const unlistedForNodes = (['Ipam', 'Resources', 'StaticIps', 'History', 'Explain'] as const).flatMap((service) => methods(service).filter((m) => !(m in NODE_RULES[service])).map((m) => [service, m] as const));
+  const unlistedForNodes = (['Ipam', 'Resources', 'StaticIps', 'History', 'Explain', 'Migration'] as const).flatMap((service) => methods(service).filter((m) => !(m in NODE_RULES[service])).map((m) => [service, m] as const));
   it.each(unlistedForNodes)('closes %s/%s to a node because the node table does not name it', async (service, method) => {
     expect(await outcome(NODE_A, service, method, {})).toBe(`permission-denied: node node-a may not call ${service}/${rpcOf(service, method)}`);
   });

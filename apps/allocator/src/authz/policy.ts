@@ -48,7 +48,7 @@ export class UnauthenticatedError extends Error {
   }
 }
 
-export type ServiceName = 'Ipam' | 'Resources' | 'StaticIps' | 'History' | 'Explain';
+export type ServiceName = 'Ipam' | 'Resources' | 'StaticIps' | 'History' | 'Explain' | 'Migration';
 
 interface NodeContext {
   /** "node node-a", for messages. */
@@ -173,6 +173,8 @@ export const NODE_RULES: Readonly<Record<ServiceName, Readonly<Record<string, No
   // who held which address is for admins: a node has no rule here
   History: {},
   Explain: {},
+  // Raw datastore records: admins only, whatever the node.
+  Migration: {},
 };
 
 /**
