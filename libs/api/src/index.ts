@@ -19,6 +19,7 @@ export {
   StaticIpsService,
 } from './generated/atoll/ipam/v1/static';
 export type { StaticIpsServer } from './generated/atoll/ipam/v1/static';
+export {
   MigrationClient,
   MigrationService,
   ReadRecordsRequest,
