@@ -9,9 +9,13 @@
 // Options (env): BENCH_HOSTS (100), BENCH_CONCURRENCY (10 per host), BENCH_ROUNDS (5
 // pods per worker per trial), BENCH_TRIALS (3; medians reported), BENCH_SEQUENTIAL (200
 // assign+release cycles at concurrency 1: the unloaded latency), BENCH_RELEASE (0: no
-// ReleaseByHandle phase, to profile AutoAssign alone with BENCH_CPU_PROF_DIR).
+// ReleaseByHandle phase, to profile AutoAssign alone with BENCH_CPU_PROF_DIR), BENCH_HISTORY
+// (1: also measure, interleaved in every trial, an allocator started with
+// --history-retention=0, to price the allocation history), BENCH_PER_CALL (1: also measure
+// one gRPC call per request).
 import { randomUUID } from 'node:crypto';
 import { coalesceIpamCalls, connectAllocator, type AllocatorClients, type CoalescedIpamCalls } from '@atoll/api';
+import { historyPrefix } from '@atoll/model';
 import { EtcdDatastore } from '@atoll/store';
 import { emptyAndClose } from './counting-datastore';
 import { machineFacts, processCpuSeconds, unsetExtraCaCerts } from './machine';
@@ -31,6 +35,9 @@ const SEQUENTIAL = envNumber('BENCH_SEQUENTIAL', 200);
 const RELEASE = envNumber('BENCH_RELEASE', 1) !== 0;
 /** 2 (as deploy/ runs it): also measure two allocator replicas, each serving half the nodes. 1: skip. */
 const REPLICAS = envNumber('BENCH_REPLICAS', 2);
+/** 1: also run every coalesced trial on an allocator that records no history (the price of history). */
+const HISTORY = envNumber('BENCH_HISTORY', 1) !== 0;
+const PER_CALL = envNumber('BENCH_PER_CALL', 1) !== 0;
 const WORKERS = HOSTS * CONCURRENCY;
 const TOTAL = WORKERS * ROUNDS;
 
@@ -103,21 +110,34 @@ async function nodeCalls(replicas: readonly Allocator[], variant: Variant) {
   return { wire, callsFor: (h: number): NodeCalls => calls[h]!, close: () => channels.forEach((c) => c.close()) };
 }
 
-async function allocatorTrial(replicas: readonly Allocator[], etcdPid: number, clientUrl: string, trial: number, variant: Variant) {
+/** Bytes (keys and values) of the history records stored now. */
+async function historyBytes(endpoints: string[]): Promise<number> {
+  const store = new EtcdDatastore({ endpoints });
+  try {
+    const { items } = await store.list(historyPrefix());
+    return items.reduce((sum, kv) => sum + Buffer.byteLength(kv.key) + Buffer.byteLength(kv.value), 0);
+  } finally {
+    await store.close();
+  }
+}
+
+async function allocatorTrial(replicas: readonly Allocator[], etcdPid: number, clientUrl: string, trial: number, variant: Variant, label = '') {
   const allocator = replicas[0]!;
   const client: AllocatorClients = allocator.client;
   const { wire, callsFor, close } = await nodeCalls(replicas, variant);
   const allocatorCpu = () => replicas.reduce((sum, r) => sum + processCpuSeconds(r.process.pid), 0);
-  const handle = (w: number, r: number) => `k8s-pod-network.${variant}-${replicas.length}-t${trial}-w${w}-r${r}`;
+  const handle = (w: number, r: number) => `k8s-pod-network.${variant}${label}-${replicas.length}-t${trial}-w${w}-r${r}`;
+  const h0 = HISTORY ? await historyBytes([clientUrl]) : 0;
   const cpu0 = { allocator: allocatorCpu(), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage() };
   const m0 = await scrape(`${allocator.process.metricsUrl}/metrics`);
   const c0 = await etcdCounters(clientUrl);
   const assignFailures = noFailures();
   const assign = await phase(async (w, r) => {
-    const res = await retryTransient(assignFailures, () => callsFor(w % HOSTS).autoAssign(podAutoAssign(host(w % HOSTS), handle(w, r), `pod-${variant}-${replicas.length}-t${trial}-${w}-${r}`)));
+    const res = await retryTransient(assignFailures, () => callsFor(w % HOSTS).autoAssign(podAutoAssign(host(w % HOSTS), handle(w, r), `pod-${variant}${label}-${replicas.length}-t${trial}-${w}-${r}`)));
     if (res.ipv4?.ips.length !== 1) throw new Error(`AutoAssign ${handle(w, r)} got ${JSON.stringify(res.ipv4)}`);
   });
   const c1 = await etcdCounters(clientUrl);
+  const h1 = HISTORY ? await historyBytes([clientUrl]) : 0;
   const cpu1 = { allocator: allocatorCpu(), etcd: processCpuSeconds(etcdPid), bench: process.cpuUsage(cpu0.bench) };
   const releaseFailures = noFailures();
   const release = !RELEASE ? { latencies: [NaN], wallMs: NaN } : await phase(async (w, r) => {
@@ -150,6 +170,8 @@ async function allocatorTrial(replicas: readonly Allocator[], etcdPid: number, c
     releaseP99: summarize(release.latencies).p99Ms,
     etcdPerAllocation: etcdWork(c0, c1, TOTAL),
     etcdPerRelease: etcdWork(c1, c2, TOTAL),
+    /** Bytes of history records stored per allocation during the assign phase. */
+    historyBytesPerAllocation: (h1 - h0) / TOTAL,
     serverMeanAutoAssignMs: histogramMeanMs(m0, m1, 'atoll_allocator_rpc_duration_seconds', { method: 'autoAssign' }),
     serverMeanReleaseByHandleMs: histogramMeanMs(m0, m1, 'atoll_allocator_rpc_duration_seconds', { method: 'releaseByHandle' }),
     /** gRPC calls on the wire per request (1 without batching). */
@@ -193,12 +215,17 @@ runBenchmark(async (teardown) => {
   const grpcRuns: TrialResult[] = [];
   const perCallRuns: TrialResult[] = [];
   const replicaRuns: TrialResult[] = [];
+  const noHistoryRuns: TrialResult[] = [];
   const second = REPLICAS > 1 ? await startAllocator(teardown, etcd) : undefined;
+  const withoutHistory = HISTORY ? await startAllocator(teardown, etcd, undefined, ['--history-retention', '0']) : undefined;
   for (let t = 0; t < TRIALS; t++) {
     progress(`trial ${t + 1}/${TRIALS}: single-key CAS baseline, then ${TOTAL} AutoAssign + ${TOTAL} ReleaseByHandle at ${WORKERS} in flight, coalesced as agents send them and one call per request`);
     casRuns.push(await casTrial(etcd.endpoints, clientUrl));
-    grpcRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'coalesced'));
-    perCallRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'per-call'));
+    // with and without history back to back in every trial, so both see the same machine
+    // (labels of equal length, so that handles and pod names cost the same bytes in both)
+    grpcRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'coalesced', '-h1'));
+    if (withoutHistory) noHistoryRuns.push(await allocatorTrial([withoutHistory], etcdPid, clientUrl, t, 'coalesced', '-h0'));
+    if (PER_CALL) perCallRuns.push(await allocatorTrial([allocator], etcdPid, clientUrl, t, 'per-call'));
     if (second) replicaRuns.push(await allocatorTrial([allocator, second], etcdPid, clientUrl, t, 'coalesced'));
   }
 
@@ -222,6 +249,7 @@ runBenchmark(async (teardown) => {
     failedCompares: pick(runs, (w) => w.failedCompares),
     txnRequests: pick(runs, (w) => w.txnRequests),
     rangeRequests: pick(runs, (w) => w.rangeRequests),
+    clientBytesIn: pick(runs, (w) => w.clientBytesIn),
   });
   const summary = (runs: TrialResult[]) => ({
     allocationsPerSec: round(pick(runs, (r) => r.allocationsPerSec)),
@@ -250,9 +278,13 @@ runBenchmark(async (teardown) => {
     },
     wireCallsPerAllocation: pick(runs, (r) => r.wireCallsPerAllocation),
     wireCallsPerRelease: pick(runs, (r) => r.wireCallsPerRelease),
+    historyBytesPerAllocation: round(pick(runs, (r) => r.historyBytesPerAllocation), 1),
   });
   const overGrpc = summary(grpcRuns);
-  const overGrpcPerCall = summary(perCallRuns);
+  const overGrpcPerCall = perCallRuns.length > 0 ? summary(perCallRuns) : undefined;
+  const overGrpcWithoutHistory = noHistoryRuns.length > 0 ? summary(noHistoryRuns) : undefined;
+  // each trial's ratio, then the median: both halves of a ratio come from the same moment
+  const historyThroughputRatio = noHistoryRuns.length > 0 ? round(median(grpcRuns.map((r, i) => r.allocationsPerSec / noHistoryRuns[i]!.allocationsPerSec)), 3) : undefined;
   const overGrpcTwoReplicas = replicaRuns.length > 0 ? summary(replicaRuns) : undefined;
   const baseline = {
     casPerSec: round(pick(casRuns, (r) => r.casPerSec)),
@@ -274,16 +306,25 @@ runBenchmark(async (teardown) => {
       etcdIdleOver1s: idleWork,
     },
     overGrpc,
-    overGrpcOneCallPerRequest: overGrpcPerCall,
+    ...(overGrpcPerCall && { overGrpcOneCallPerRequest: overGrpcPerCall, ratioOneCallPerRequestToCas: ratio(overGrpcPerCall.allocationsPerSec, baseline.casPerSec) }),
+    ...(overGrpcWithoutHistory && {
+      overGrpcWithoutHistory,
+      history: {
+        throughputWithOverWithout: historyThroughputRatio,
+        etcdClientBytesInPerAllocation: { withHistory: overGrpc.etcdPerAllocation.clientBytesIn, withoutHistory: overGrpcWithoutHistory.etcdPerAllocation.clientBytesIn },
+        historyBytesStoredPerAllocation: overGrpc.historyBytesPerAllocation,
+        autoAssignP99Ms: { withHistory: overGrpc.autoAssignP99Ms, withoutHistory: overGrpcWithoutHistory.autoAssignP99Ms },
+      },
+    }),
     ...(overGrpcTwoReplicas && { overGrpcTwoReplicas, ratioTwoReplicasToCas: ratio(overGrpcTwoReplicas.allocationsPerSec, baseline.casPerSec) }),
     baselineSingleKeyCas: baseline,
     ratioAllocationsToCas: ratioToCas,
-    ratioOneCallPerRequestToCas: ratio(overGrpcPerCall.allocationsPerSec, baseline.casPerSec),
     unloaded: { autoAssign: summarize(seqAssign), releaseByHandle: summarize(seqRelease) },
     targets: [
       target('allocations/s ÷ single-key CAS/s (same concurrency)', ratioToCas, '>=', 1.5, '×'),
       target(`AutoAssign p99 at ${WORKERS} in flight`, overGrpc.autoAssignP99Ms, '<', 100, 'ms'),
+      ...(historyThroughputRatio !== undefined ? [target('allocations/s with history ÷ without (median of per-trial ratios)', historyThroughputRatio, '>=', 0.85, '×')] : []),
     ],
-    raw: { grpcRuns, perCallRuns, replicaRuns, casRuns },
+    raw: { grpcRuns, noHistoryRuns, perCallRuns, replicaRuns, casRuns },
   });
 });

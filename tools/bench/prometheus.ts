@@ -62,6 +62,8 @@ export interface EtcdCounters {
   dbSizeBytes: number;
   dbSizeInUseBytes: number;
   keys: number;
+  /** Bytes etcd received from its clients over gRPC (requests: what was written, and asked). */
+  clientBytesIn: number;
 }
 
 export async function etcdCounters(clientUrl: string): Promise<EtcdCounters> {
@@ -77,6 +79,7 @@ export async function etcdCounters(clientUrl: string): Promise<EtcdCounters> {
     dbSizeBytes: sumOf(s, 'etcd_mvcc_db_total_size_in_bytes'),
     dbSizeInUseBytes: sumOf(s, 'etcd_mvcc_db_total_size_in_use_in_bytes'),
     keys: sumOf(s, 'etcd_debugging_mvcc_keys_total'),
+    clientBytesIn: sumOf(s, 'etcd_network_client_grpc_received_bytes_total'),
   };
 }
 
@@ -90,6 +93,8 @@ export interface EtcdWork {
   /** All Txn requests, read-only ones included. */
   txnRequests: number;
   rangeRequests: number;
+  /** Bytes etcd received from clients (every request, reads included). */
+  clientBytesIn: number;
 }
 
 /** What etcd did between two scrapes, per `per` operations (1: totals). */
@@ -103,5 +108,6 @@ export function etcdWork(before: EtcdCounters, after: EtcdCounters, per = 1): Et
     failedCompares: r(writeTxns - successfulWrites),
     txnRequests: r(after.txnRequests - before.txnRequests),
     rangeRequests: r(after.rangeRequests - before.rangeRequests),
+    clientBytesIn: r(after.clientBytesIn - before.clientBytesIn),
   };
 }

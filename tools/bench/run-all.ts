@@ -19,6 +19,7 @@ const BENCHMARKS: { name: string; script: string; reduced: Record<string, string
   { name: 'pod-start', script: 'pod-start-bench.ts', reduced: { BENCH_POD_START_PODS: '30' } },
   { name: 'routes', script: 'routes-bench.ts', reduced: {} },
   { name: 'ui', script: 'ui-bench.ts', reduced: { BENCH_UI_RUNS: '3' } },
+  { name: 'migrate', script: 'migrate-bench.ts', reduced: { BENCH_TRIALS: '1' } },
 ];
 
 function run(script: string, env: Record<string, string>): Promise<number> {

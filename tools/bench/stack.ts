@@ -98,10 +98,21 @@ async function spawnUntilReady(launcher: readonly string[], args: readonly strin
   }
 }
 
-export async function startAllocator(teardown: Teardown, etcd: EtcdCluster, namespace?: string): Promise<Allocator> {
+export async function startAllocator(teardown: Teardown, etcd: EtcdCluster, namespace?: string, extraArgs: readonly string[] = []): Promise<Allocator> {
   const launcher = allocatorLauncher();
   const [grpcPort, metricsPort] = [await freePort(), await freePort()];
-  const args = ['--etcd-endpoints', etcd.endpoints.join(','), '--listen', `127.0.0.1:${grpcPort}`, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--log-level', 'warn', ...(namespace ? ['--etcd-namespace', namespace] : [])];
+  const args = [
+    '--etcd-endpoints',
+    etcd.endpoints.join(','),
+    '--listen',
+    `127.0.0.1:${grpcPort}`,
+    '--metrics-listen',
+    `127.0.0.1:${metricsPort}`,
+    '--log-level',
+    'warn',
+    ...(namespace ? ['--etcd-namespace', namespace] : []),
+    ...extraArgs,
+  ];
   const address = `127.0.0.1:${grpcPort}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   const { proc } = await spawnUntilReady(launcher, args, address, metricsUrl);

@@ -1,3 +1,4 @@
+import { CALICO_CRD_API_VERSION } from './calico-crds';
 import { RESOURCES } from './resources';
 import type { DiscoveryDocument } from './routes';
 
@@ -11,8 +12,9 @@ export const SERVED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+at
 const WRITE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
 
-function apiResourceList() {
-  const resources = Object.values(RESOURCES).flatMap((r) => [
+function apiResourceList(groupVersion = 'v1') {
+  const core = groupVersion === 'v1';
+  const resources = Object.values(RESOURCES).filter((r) => r.apiVersion === groupVersion).flatMap((r) => [
     {
       name: r.name,
       singularName: r.singularName,
@@ -22,9 +24,21 @@ function apiResourceList() {
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
     },
-    { name: `${r.name}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: STATUS_VERBS },
+    // Calico's custom resources have no status subresource.
+    ...(core ? [{ name: `${r.name}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: STATUS_VERBS }] : []),
   ]);
-  return { kind: 'APIResourceList', groupVersion: 'v1', resources };
+  return { kind: 'APIResourceList', ...(core ? {} : { apiVersion: 'v1' }), groupVersion, resources };
+}
+
+/** The API groups served besides core v1 (Calico's custom resources). */
+function apiGroupList() {
+  const groupVersions = [...new Set(Object.values(RESOURCES).map((r) => r.apiVersion).filter((v) => v.includes('/')))];
+  const groups = groupVersions.map((gv) => {
+    const [name, version] = gv.split('/') as [string, string];
+    const v = { groupVersion: gv, version };
+    return { name, versions: [v], preferredVersion: v };
+  });
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
 export function discoveryDocument(document: DiscoveryDocument, serverAddress: string): object {
@@ -38,7 +52,9 @@ export function discoveryDocument(document: DiscoveryDocument, serverAddress: st
     case 'apiV1':
       return apiResourceList();
     case 'apis':
-      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+      return apiGroupList();
+    case 'calicoCrdV1':
+      return apiResourceList(CALICO_CRD_API_VERSION);
     case 'version':
       return {
         ...SERVED_VERSION,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseJsonLossless, stringifyJsonLossless } from '@atoll/model';
 import { ApiError, badRequest, internalError, requestTooLarge, unsupportedMediaType } from './status';
 
 // Reading request bodies and writing JSON responses. Every response body is JSON with
@@ -33,14 +34,15 @@ export async function readJsonBody(req: IncomingMessage, mediaTypes: readonly st
   const text = await readBody(req);
   if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text);
+    // Integers beyond 2^53 (Calico's uint64 sequence numbers) stay exact, as in the apiserver.
+    return parseJsonLossless(text);
   } catch (err) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = stringifyJsonLossless(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }

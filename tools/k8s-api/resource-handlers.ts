@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonBody, sendJson } from './http-io';
 import { assertPatchType } from './patch';
-import type { DeletePreconditions, ObjectList, ResourceOperations } from './resource-operations';
+import type { DeleteOptions, DeletePreconditions, ObjectList, ResourceOperations } from './resource-operations';
 import type { Route } from './routes';
 import { compileSelectors, type ObjectPredicate } from './selectors';
 import { badRequest, methodNotAllowed } from './status';
@@ -68,7 +68,7 @@ function sendRead(req: IncomingMessage, res: ServerResponse, route: ResourceRout
   if (!['None', 'Metadata', 'Object'].includes(include)) throw badRequest(`includeObject: Unsupported value: "${include}"`);
   const objects = 'items' in read ? (read as ObjectList).items : [read as KubeObject];
   const rv = 'items' in read ? (read as ObjectList).metadata.resourceVersion : ((read as KubeObject).metadata.resourceVersion ?? '');
-  sendJson(res, 200, toTable(route.resource.name, route.resource.kind, objects, rv, table, include as IncludeObject));
+  sendJson(res, 200, toTable(route.resource.name, route.resource.kind, route.resource.apiVersion, objects, rv, table, include as IncludeObject));
 }
 
 function deletePreconditions(body: unknown): DeletePreconditions {
@@ -78,6 +78,16 @@ function deletePreconditions(body: unknown): DeletePreconditions {
     ...(pre?.uid ? { uid: pre.uid } : {}),
     ...(pre?.resourceVersion ? { resourceVersion: pre.resourceVersion } : {}),
   };
+}
+
+/** gracePeriodSeconds from the DeleteOptions body, else from the query (kubectl sends either). */
+function deleteOptions(body: unknown, query: URLSearchParams): DeleteOptions {
+  const fromBody = body !== null && typeof body === 'object' ? (body as { gracePeriodSeconds?: unknown }).gracePeriodSeconds : undefined;
+  const raw = fromBody ?? (query.has('gracePeriodSeconds') ? Number(query.get('gracePeriodSeconds')) : undefined);
+  if (raw === undefined) return {};
+  if (typeof raw !== 'number' || !Number.isInteger(raw)) throw badRequest('gracePeriodSeconds must be a whole number');
+  // The apiserver treats a negative grace period as "use the default".
+  return raw < 0 ? {} : { gracePeriodSeconds: raw };
 }
 
 export async function handleResourceRequest(
@@ -128,7 +138,10 @@ export async function handleResourceRequest(
     }
     case 'DELETE':
       if (target === 'status') throw methodNotAllowed();
-      return sendJson(res, 200, ops.delete(resource, namespace, route.name, deletePreconditions(await readJsonBody(req))));
+    {
+      const body = await readJsonBody(req);
+      return sendJson(res, 200, ops.delete(resource, namespace, route.name, deletePreconditions(body), deleteOptions(body, query)));
+    }
     default:
       throw methodNotAllowed();
   }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { markedForDeletion, podGracePeriod } from './graceful-delete';
 import { jsonEqual } from './json-equality';
 import type { Expectation, ObjectRef, ObjectStore } from './object-store';
 import { applyPatch, MERGE_PATCH } from './patch';
@@ -24,7 +25,7 @@ export interface ListOptions {
 
 export interface ObjectList {
   kind: string;
-  apiVersion: 'v1';
+  apiVersion: string;
   metadata: { resourceVersion: string };
   items: KubeObject[];
 }
@@ -32,6 +33,11 @@ export interface ObjectList {
 export interface DeletePreconditions {
   uid?: string;
   resourceVersion?: string;
+}
+
+export interface DeleteOptions {
+  /** DeleteOptions.gracePeriodSeconds (body or query); pods only (see graceful-delete.ts). */
+  gracePeriodSeconds?: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -69,7 +75,7 @@ export class ResourceOperations {
     const { items, resourceVersion } = this.store.list(resource, type.namespaced ? opts.namespace : undefined);
     return {
       kind: type.listKind,
-      apiVersion: 'v1',
+      apiVersion: type.apiVersion,
       metadata: { resourceVersion: String(resourceVersion) },
       // The apiserver omits kind and apiVersion on list items; clients must not rely on them.
       items: items.filter(matches).map(({ kind: _k, apiVersion: _a, ...rest }) => rest as KubeObject),
@@ -140,14 +146,23 @@ export class ResourceOperations {
   }
 
   /**
-   * Removes the object at once (no graceful deletion or finalizers) and returns its last
-   * state. Deleting a namespace first deletes the pods in it, as the namespace controller
-   * eventually would, each with its own DELETED event.
+   * Removes the object and returns its last state; a pod on a node with a grace period is
+   * only marked (graceful-delete.ts) and returned as marked. No finalizers. Deleting a
+   * namespace first deletes the pods in it, as the namespace controller eventually would,
+   * each with its own DELETED event.
    */
-  delete(resource: ResourceName, namespace: string, name: string, preconditions: DeletePreconditions = {}): KubeObject {
+  delete(resource: ResourceName, namespace: string, name: string, preconditions: DeletePreconditions = {}, options: DeleteOptions = {}): KubeObject {
     const ref = this.ref(resource, namespace, name);
     const expect: Expectation = { kind: 'present', ...preconditions };
     this.store.verify(ref, expect);
+    if (resource === 'pods') {
+      const pod = this.read(resource, namespace, name);
+      const grace = podGracePeriod(pod, options.gracePeriodSeconds);
+      if (grace > 0) {
+        const marked = markedForDeletion(pod, grace, Date.now());
+        return marked ? this.store.commit(ref, marked, expect).object : pod;
+      }
+    }
     if (resource === 'namespaces') {
       for (const pod of this.store.list('pods', name).items) {
         this.store.commit(this.ref('pods', name, pod.metadata.name!), null, { kind: 'present' });
@@ -191,13 +206,14 @@ export class ResourceOperations {
 
   /** A deep copy of `input` with kind/apiVersion filled in, or a 400 if it is not one of ours. */
   private candidate(type: ResourceType, input: unknown): KubeObject {
-    if (!isPlainObject(input)) throw badRequest(`${type.kind} in version "v1" cannot be handled: body must be an object`);
+    const version = type.apiVersion.split('/').pop();
+    if (!isPlainObject(input)) throw badRequest(`${type.kind} in version "${version}" cannot be handled: body must be an object`);
     const obj = structuredClone(input) as KubeObjectInput;
-    if (obj.apiVersion !== undefined && obj.apiVersion !== 'v1') {
-      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (v1)`);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== type.apiVersion) {
+      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${type.apiVersion})`);
     }
     if (obj.kind !== undefined && obj.kind !== type.kind) {
-      throw badRequest(`${obj.kind} in version "v1" cannot be handled as a ${type.kind}`);
+      throw badRequest(`${obj.kind} in version "${version}" cannot be handled as a ${type.kind}`);
     }
     if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw badRequest('metadata must be an object');
     const metadata = obj.metadata ?? {};
@@ -205,7 +221,7 @@ export class ResourceOperations {
     this.validateStringMap(type, metadata.name ?? '', 'annotations', metadata.annotations);
     // kind and apiVersion first, as the apiserver serialises them
     const { kind: _k, apiVersion: _a, metadata: _m, ...rest } = obj;
-    return { kind: type.kind, apiVersion: 'v1', metadata, ...rest };
+    return { kind: type.kind, apiVersion: type.apiVersion, metadata, ...rest };
   }
 
   private validateStringMap(type: ResourceType, name: string, field: string, map: unknown): void {

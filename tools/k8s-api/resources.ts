@@ -1,16 +1,19 @@
+import { calicoCrdTypes, type CalicoResourceName } from './calico-crds';
 import type { KubeObject } from './types';
 
 // The three core/v1 resources the stand-in serves, with the parts of the apiserver's
 // per-kind "strategy" that clients can observe: which fields a field selector may use,
 // what a create resets, and that each has a status subresource.
 
-export type ResourceName = 'pods' | 'namespaces' | 'nodes';
+export type ResourceName = 'pods' | 'namespaces' | 'nodes' | CalicoResourceName;
 
 export interface ResourceType {
   readonly name: ResourceName;
   readonly singularName: string;
   readonly kind: string;
   readonly listKind: string;
+  /** `v1` for core kinds, `GROUP/VERSION` for the kinds of an API group. */
+  readonly apiVersion: string;
   readonly namespaced: boolean;
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
@@ -45,6 +48,7 @@ const pods: ResourceType = {
   singularName: 'pod',
   kind: 'Pod',
   listKind: 'PodList',
+  apiVersion: 'v1',
   namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
@@ -70,6 +74,7 @@ const namespaces: ResourceType = {
   singularName: 'namespace',
   kind: 'Namespace',
   listKind: 'NamespaceList',
+  apiVersion: 'v1',
   namespaced: false,
   shortNames: ['ns'],
   categories: [],
@@ -91,6 +96,7 @@ const nodes: ResourceType = {
   singularName: 'node',
   kind: 'Node',
   listKind: 'NodeList',
+  apiVersion: 'v1',
   namespaced: false,
   shortNames: ['no'],
   categories: [],
@@ -103,7 +109,16 @@ const nodes: ResourceType = {
   },
 };
 
-export const RESOURCES: Readonly<Record<ResourceName, ResourceType>> = { pods, namespaces, nodes };
+// Calico's IPAM custom resources: cluster-scoped, answering only the metadata selectors.
+const calicoCrds = calicoCrdTypes<ResourceType>((facts) => ({
+  ...facts,
+  namespaced: false,
+  shortNames: [],
+  categories: [],
+  fieldLabels: metadataLabels,
+}));
+
+export const RESOURCES: Readonly<Record<ResourceName, ResourceType>> = { pods, namespaces, nodes, ...calicoCrds };
 
 export function resourceByName(name: string): ResourceType | undefined {
   return Object.prototype.hasOwnProperty.call(RESOURCES, name) ? RESOURCES[name as ResourceName] : undefined;

@@ -1,3 +1,4 @@
+import { parseGroupRoute } from './group-routes';
 import { resourceByName, type ResourceType } from './resources';
 
 // URL paths → what they address, with no I/O: the apiserver's core/v1 layout
@@ -6,7 +7,7 @@ import { resourceByName, type ResourceType } from './resources';
 //   /api/v1/namespaces[/NAME[/status]], /api/v1/nodes[/NAME[/status]]   cluster-scoped
 // each also under the deprecated /api/v1/watch/ prefix, plus discovery and health paths.
 
-export type DiscoveryDocument = 'api' | 'apiV1' | 'apis' | 'version';
+export type DiscoveryDocument = 'api' | 'apiV1' | 'apis' | 'version' | 'calicoCrdV1';
 
 export type Route =
   | { readonly kind: 'discovery'; readonly document: DiscoveryDocument }
@@ -54,6 +55,7 @@ export function parseRoute(pathname: string): Route {
   if (fixed) return fixed;
 
   const segments = decodeSegments(trimmed);
+  if (segments?.[0] === 'apis') return parseGroupRoute(segments);
   if (!segments || segments[0] !== 'api' || segments[1] !== 'v1') return UNKNOWN;
   let rest = segments.slice(2);
   const watchPrefix = rest[0] === 'watch';
@@ -66,7 +68,7 @@ export function parseRoute(pathname: string): Route {
     rest = rest.slice(2);
   }
   const resource = resourceByName(rest[0] ?? '');
-  if (!resource) return UNKNOWN;
+  if (!resource || resource.apiVersion !== 'v1') return UNKNOWN;
 
   if (rest.length === 1) return { kind: 'collection', resource, namespace, watchPrefix };
   // one object of a namespaced kind is only reachable under its namespace

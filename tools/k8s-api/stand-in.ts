@@ -44,7 +44,12 @@ export interface KubeApiStandIn {
   updatePod(pod: KubeObjectInput): Promise<KubeObject>;
   /** A JSON merge patch of the pod (not its status). */
   patchPod(namespace: string, name: string, patch: object): Promise<KubeObject>;
-  deletePod(namespace: string, name: string): Promise<KubeObject>;
+  /**
+   * Like DELETE: a pod on a node with a grace period (given here, or its
+   * spec.terminationGracePeriodSeconds) is only marked with a deletionTimestamp and stays
+   * until deleted with gracePeriodSeconds 0, as a kubelet does once it stopped the pod.
+   */
+  deletePod(namespace: string, name: string, options?: { gracePeriodSeconds?: number }): Promise<KubeObject>;
   /** Merges `status` into the pod's status through the status subresource, as a kubelet does. */
   setPodStatus(namespace: string, name: string, status: object): Promise<KubeObject>;
   createNamespace(namespace: string | KubeObjectInput): Promise<KubeObject>;
@@ -102,7 +107,7 @@ export async function startKubeApiStandIn(opts: KubeApiStandInOptions = {}): Pro
         return ops.update('pods', meta.namespace || DEFAULT_NAMESPACE, meta.name ?? '', pod, 'main');
       }),
     patchPod: (ns, name, patch) => run(() => ops.mergePatch('pods', ns, name, patch, 'main')),
-    deletePod: (ns, name) => run(() => ops.delete('pods', ns, name)),
+    deletePod: (ns, name, options = {}) => run(() => ops.delete('pods', ns, name, {}, options)),
     setPodStatus: (ns, name, status) => run(() => ops.mergePatch('pods', ns, name, { status }, 'status')),
     createNamespace: (ns) => run(() => ops.create('namespaces', undefined, byName(ns))),
     deleteNamespace: (name) => run(() => ops.delete('namespaces', '', name)),

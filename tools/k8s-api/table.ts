@@ -159,11 +159,14 @@ const nodeColumns: Column[] = [
   },
 ];
 
-const COLUMNS: Readonly<Record<ResourceName, Column[]>> = {
+const COLUMNS: Readonly<Partial<Record<ResourceName, Column[]>>> = {
   pods: podColumns,
   namespaces: namespaceColumns,
   nodes: nodeColumns,
 };
+
+/** What the apiserver shows for a custom resource without printer columns. */
+const customResourceColumns: Column[] = [nameColumn, ageColumn];
 
 /** `includeObject` query parameter: what each row carries besides its cells. */
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -171,13 +174,14 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 export function toTable(
   resource: ResourceName,
   kind: string,
+  objectApiVersion: string,
   objects: readonly KubeObject[],
   resourceVersion: string,
   request: TableRequest,
   includeObject: IncludeObject = 'Metadata',
   now = Date.now(),
 ): object {
-  const columns = COLUMNS[resource];
+  const columns = COLUMNS[resource] ?? customResourceColumns;
   const apiVersion = `meta.k8s.io/${request.version}`;
   return {
     kind: 'Table',
@@ -191,7 +195,7 @@ export function toTable(
         : {
             object:
               includeObject === 'Object'
-                ? { ...o, kind, apiVersion: 'v1' }
+                ? { ...o, kind, apiVersion: objectApiVersion }
                 : { kind: 'PartialObjectMetadata', apiVersion, metadata: o.metadata },
           }),
     })),

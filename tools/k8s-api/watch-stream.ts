@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { stringifyJsonLossless } from '@atoll/model';
 import { HistoryExpiredError, type ObjectStore, type StoreEvent } from './object-store';
 import type { ResourceType } from './resources';
 import type { ObjectPredicate } from './selectors';
@@ -131,7 +132,7 @@ export class WatchStream {
   private send(line: WatchEventLine): void {
     if (this.closed || this.res.writableEnded) return;
     try {
-      this.res.write(`${JSON.stringify(line)}\n`);
+      this.res.write(`${stringifyJsonLossless(line)}\n`);
     } catch {
       // The store calls us inside a commit that has already happened: a broken stream
       // must end itself, never fail the writer.

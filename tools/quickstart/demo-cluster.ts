@@ -175,7 +175,7 @@ export class DemoCluster {
    * Runs atoll-ipam itself (no main plugin, no namespace) for a pod that exists in
    * Kubernetes: the fast way to attach hundreds of pods when only the addresses matter.
    */
-  async ipamOnly(opts: { node: string; name: string; namespace?: string; command?: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS'; containerId?: string; cniVersion?: string; config?: Record<string, unknown>; prevResult?: unknown }) {
+  async ipamOnly(opts: { node: string; name: string; namespace?: string; command?: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS'; containerId?: string; cniVersion?: string; config?: Record<string, unknown>; prevResult?: unknown; podUid?: string }) {
     const node = this.node(opts.node);
     const namespace = opts.namespace ?? 'default';
     return runCniPlugin({
@@ -185,7 +185,8 @@ export class DemoCluster {
       containerId: opts.containerId ?? opts.name,
       netnsPath: '/var/run/netns/none',
       ifname: 'eth0',
-      args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${namespace};K8S_POD_NAME=${opts.name}`,
+      // containerd sends K8S_POD_UID too; a test passes it to tell a pod from a recreated one of the same name
+      args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${namespace};K8S_POD_NAME=${opts.name}${opts.podUid ? `;K8S_POD_UID=${opts.podUid}` : ''}`,
       config: opts.config ?? this.bridgeConfig(node, opts.cniVersion),
       ...(opts.prevResult !== undefined && { prevResult: opts.prevResult }),
     });

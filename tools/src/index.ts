@@ -1,4 +1,4 @@
-export { agentRequest, binPath, REPO_ROOT, startAgentProcess, startAllocatorProcess, startProcess, testNamespace } from './processes';
+export { agentRequest, binPath, collectOutput, REPO_ROOT, startAgentProcess, startAllocatorProcess, startProcess, testNamespace } from './processes';
 export type { AgentProcess, AllocatorProcess, ManagedProcess } from './processes';
 export * from '../netns';
 export * from '../cri';

@@ -1,16 +1,20 @@
 import { Server } from '@grpc/grpc-js';
-import { HealthService, HealthServiceDefinition, ResourcesService, startProbeServer, type IpamServer } from '@atoll/api';
-import { IpamEngine, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
+import { ExplainService, HealthService, HealthServiceDefinition, HistoryService, MigrationService, ResourcesService, startProbeServer, StaticIpsService, type IpamServer } from '@atoll/api';
+import { HistoryLog, IpamEngine, pruneHistory, ResourceRepository, WatchedResourceView } from '@atoll/ipam';
 import { EtcdDatastore } from '@atoll/store';
 import type { Logger } from 'pino';
 import { authorizeService, engineOwners } from './authz';
+import { createHandOffMetrics, staticIpsHandlers } from './static-ips-service';
 import { type AllocatorConfig, hostPort } from './config';
 import { startLeakCollection } from './gc/gc-runner';
+import { explainHandlers } from './explain-service';
 import { bindGrpc } from './grpc-listen';
+import { historyHandlers } from './history/history-service';
 import { AbandonedAssignments } from './abandoned-assignments';
 import { ipamHandlers } from './ipam-service';
 import { computeIpamMetrics, IpamMetrics } from './ipam-metrics';
 import { createMetrics } from './metrics';
+import { migrationHandlers } from './migration/migration-service';
 import { resourcesHandlers } from './resources-service';
 import { createRouteMetrics, ipamServiceWithEncodedRoutes, RouteView, watchRoutesService } from './routes';
 import { loadAllocatorSecurity } from './security';
@@ -32,7 +36,9 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const view = WatchedResourceView.startInBackground(datastore, (err, delayMs) =>
     log.warn({ reason: (err as Error).message, retryInMs: delayMs }, 'cannot read pools from etcd yet'),
   );
-  const engine = new IpamEngine({ datastore, resources: view });
+  // Allocation history: every allocating transaction also records its events (etcd expires them).
+  const history = config.history.retentionSeconds > 0 ? new HistoryLog({ leases: datastore, retentionSeconds: config.history.retentionSeconds }) : undefined;
+  const engine = new IpamEngine({ datastore, resources: view, ...(history && { history }) });
   // A resource write returns once this replica's cache shows it, so the client's next
   // request here sees it: the wait is for the watch event of that very write, not a re-read.
   const repo = new ResourceRepository({ datastore, engine, whenWritten: (key, revision) => view.waitForWrite(key, revision) });
@@ -52,6 +58,12 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const ipam: IpamServer = { ...ipamHandlers(engine, log, metrics, abandoned), watchRoutes: routes.handler };
   server.addService(ipamService, authorizeService('Ipam', ipamService, ipam, authz));
   server.addService(ResourcesService, authorizeService('Resources', ResourcesService, resourcesHandlers(repo), authz));
+  const staticIps = staticIpsHandlers(engine, log, metrics, createHandOffMetrics(metrics));
+  server.addService(StaticIpsService, authorizeService('StaticIps', StaticIpsService, staticIps, authz));
+  server.addService(HistoryService, authorizeService('History', HistoryService, historyHandlers({ datastore, retentionSeconds: config.history.retentionSeconds }), authz));
+  server.addService(ExplainService, authorizeService('Explain', ExplainService, explainHandlers({ datastore, resources: view }), authz));
+  // Raw records for `atollctl migrate`: admin only (no node rule names the service).
+  server.addService(MigrationService, authorizeService('Migration', MigrationService, migrationHandlers(datastore), authz));
   server.addService(HealthServiceDefinition, health.implementation);
   const listener = await bindGrpc(server, config.listen, security.serverCredentials);
   const grpcPort = listener.port;
@@ -81,7 +93,7 @@ export async function startAllocator(config: AllocatorConfig, log: Logger): Prom
   const metricsTimer = setInterval(() => void refreshIpamMetrics(), 30_000);
   metricsTimer.unref();
   // The leak collector: runs on the one replica that holds its etcd lease (gc/gc-runner.ts).
-  const gc = await startLeakCollection({ config: config.gc, datastore, engine, pools: async () => (await view.context()).pools, registry: metrics.registry, log: log.child({ component: 'gc' }) });
+  const gc = await startLeakCollection({ config: config.gc, datastore, engine, pools: async () => (await view.context()).pools, registry: metrics.registry, log: log.child({ component: 'gc' }), ...(history && { pruneHistory: () => pruneHistory(datastore, config.history.maxRecords) }) });
   health.set('', true);
   health.set('atoll.ipam.v1.Ipam', true);
   log.info({ grpc: listener.shown, mtls: security.mtls, metrics: `${probe.host}:${probes.port}`, etcd: config.etcdEndpoints }, 'allocator serving');

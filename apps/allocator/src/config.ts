@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GC_FLAGS, parseGcFlags, type LeakCollectorConfig } from './gc/gc-config';
+import { HISTORY_FLAGS, parseHistoryFlags, type HistoryConfig } from './history/history-config';
 import { INSECURE_FLAG, parseSecurityFlags, SECURITY_FLAGS, type AllocatorTlsConfig, type EtcdTlsConfig } from './security-config';
 
 // Flags, each with an ATOLL_* environment equivalent (flags win). Bad values stop start-up
@@ -16,6 +17,8 @@ export interface AllocatorConfig {
   readonly etcdNamespace: string;
   /** The leak garbage collector (gc/gc-config.ts). */
   readonly gc: LeakCollectorConfig;
+  /** The allocation history (history/history-config.ts). */
+  readonly history: HistoryConfig;
   /** gRPC over TLS; mTLS when it has a client CA (see security-config.ts). */
   readonly tls?: AllocatorTlsConfig;
   /** etcd over TLS (https:// endpoints). */
@@ -37,6 +40,7 @@ export const ALLOCATOR_FLAGS = {
   'etcd-namespace': { env: 'ATOLL_ETCD_NAMESPACE', default: '', help: 'prefix for every etcd key (empty: Calico\'s layout at the root)' },
   ...SECURITY_FLAGS,
   ...GC_FLAGS,
+  ...HISTORY_FLAGS,
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -104,5 +108,6 @@ export function parseAllocatorConfig(argv: readonly string[], env: NodeJS.Proces
   const insecure = values['insecure'] === true || ['true', '1'].includes(env[INSECURE_FLAG.env] ?? '');
   const security = parseSecurityFlags(get, { listen, listenHost, etcdEndpoints: endpoints, insecure }, (m) => new ConfigError(m));
   const gc = parseGcFlags(get, (m) => new ConfigError(m));
-  return { etcdEndpoints: endpoints, listen, metricsListen, logLevel, etcdNamespace, ...security, gc };
+  const history = parseHistoryFlags(get, (m) => new ConfigError(m));
+  return { etcdEndpoints: endpoints, listen, metricsListen, logLevel, etcdNamespace, ...security, gc, history };
 }

@@ -64,7 +64,7 @@ function callDeadline(call: unknown): number | undefined {
   return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
 }
 
-function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined) {
+export function autoAssignRequest(req: WireAutoAssign, signal: AbortSignal | undefined) {
   const use = intendedUse(req.intendedUse);
   if (!use) throw new IpamError('invalid-argument', 'must specify the intended use when assigning an IP');
   return {
@@ -219,7 +219,7 @@ function settle<Res>(p: Promise<Res>): Promise<{ response: Res } | { error: Call
 }
 
 /** Wraps every handler with one log line per failure, latency and error metrics. */
-function instrument<T>(handlers: T, log: Logger, metrics: AllocatorMetrics): T {
+export function instrument<T>(handlers: T, log: Logger, metrics: AllocatorMetrics): T {
   const out: Record<string, unknown> = {};
   for (const [method, fn] of Object.entries(handlers as Record<string, (req: unknown, call: unknown) => Promise<unknown>>)) {
     out[method] = async (req: unknown, call: unknown) => {

@@ -1,4 +1,4 @@
-import { channelCredentialsFromFiles, connectAllocator, IntendedUse, RpcError, type AllocatorClients, type RouteUpdate, type TlsFiles } from '@atoll/api';
+import { channelCredentialsFromFiles, connectAllocator, HandOffReason, IntendedUse, RpcError, type AllocatorClients, type RouteUpdate, type TlsFiles } from '@atoll/api';
 import type { ServiceError } from '@grpc/grpc-js';
 import {
   binPath,
@@ -130,6 +130,29 @@ describe('the allocator with mTLS', () => {
       assigned.outcomes[2]!.response!.ipv4!.ips.map((x) => x.split('/')[0]),
     ]);
     expect(await admin.ipam.ipsByHandle({ handleId: 'k8s-pod-network.b-batch' })).toEqual({ ips: theirs.ipv4!.ips.map((x) => x.split('/')[0]) });
+  });
+
+  it("lets a node take over a pod's address whose pod is gone, never another node's address as the same pod, nor a non-pod holder's", async () => {
+    const podAttrs = (n: string) => ({ node: n, namespace: 'db', pod: 'db-0', podUid: 'u1' });
+    await nodeB.ipam.assignIp({ ip: '10.60.9.1', handleId: 'k8s-pod-network.b-static', attributes: podAttrs('node-b'), hostname: 'node-b', intendedUse: IntendedUse.INTENDED_USE_WORKLOAD });
+    await nodeB.ipam.assignIp({ ip: '10.60.9.2', handleId: 'k8s-pod-network.b-plain', attributes: { node: 'node-b' }, hostname: 'node-b', intendedUse: IntendedUse.INTENDED_USE_WORKLOAD });
+    const take = (ip: string, from: string, reason: HandOffReason) =>
+      nodeA.staticIps.handOff({ ip, fromHandleId: from, handleId: `k8s-pod-network.a-${ip}`, attributes: podAttrs('node-a'), hostname: 'node-a', reason });
+    expect(await nodeA.staticIps.getHolder({ ip: '10.60.9.1' })).toMatchObject({ handleId: 'k8s-pod-network.b-static', attributes: podAttrs('node-b') });
+    expect(await failure(take('10.60.9.1', 'k8s-pod-network.b-static', HandOffReason.HAND_OFF_REASON_SAME_POD))).toMatchObject({
+      code: 'permission-denied',
+      message: 'node node-a may not take over 10.60.9.1 of node node-b as the same pod (a pod does not change node)',
+    });
+    expect(await failure(take('10.60.9.2', 'k8s-pod-network.b-plain', HandOffReason.HAND_OFF_REASON_HOLDER_GONE))).toMatchObject({
+      code: 'permission-denied',
+      message: 'node node-a may not take over 10.60.9.2: its holder is not a Kubernetes pod',
+    });
+    expect((await admin.ipam.getAssignmentAttributes({ ip: '10.60.9.1' })).handleId).toBe('k8s-pod-network.b-static');
+    expect(await take('10.60.9.1', 'k8s-pod-network.b-static', HandOffReason.HAND_OFF_REASON_HOLDER_GONE)).toEqual({ ip: '10.60.9.1' });
+    expect(await admin.ipam.getAssignmentAttributes({ ip: '10.60.9.1' })).toMatchObject({ handleId: 'k8s-pod-network.a-10.60.9.1', attributes: podAttrs('node-a') });
+    expect(await failure(admin.ipam.ipsByHandle({ handleId: 'k8s-pod-network.b-static' }))).toMatchObject({ code: 'not-found' });
+    const metrics = await (await fetch(`${allocator.metricsUrl}/metrics`)).text();
+    expect(metrics).toContain('atoll_static_handoffs_total{reason="holder-gone"} 1');
   });
 
   it("lets a node watch every node's routes, and refuses a certificate that names no node", async () => {

@@ -12,6 +12,9 @@ type UnaryCalls<C> = Omit<C, 'close' | 'getChannel' | 'watch'>;
 export type IpamApi = UnaryCalls<AllocatorClients['ipam']>;
 export type ResourcesApi = UnaryCalls<AllocatorClients['resources']>;
 export type HealthApi = UnaryCalls<AllocatorClients['health']>;
+export type HistoryApi = UnaryCalls<AllocatorClients['history']>;
+export type ExplainApi = UnaryCalls<AllocatorClients['explain']>;
+export type MigrationApi = UnaryCalls<AllocatorClients['migration']>;
 
 export interface CtlIo {
   /** Writes command output (stdout). Errors are not written here: commands throw them. */
@@ -32,4 +35,10 @@ export interface CommandContext {
   readonly allocator: string;
   readonly ipam: IpamApi;
   readonly resources: ResourcesApi;
+  readonly history: HistoryApi;
+  readonly explain: ExplainApi;
+  /** The process environment (KUBECONFIG, HOME), for commands that read a kubeconfig. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Raw records for `migrate` (absent in tests that fake only the other services). */
+  readonly migration?: MigrationApi;
 }

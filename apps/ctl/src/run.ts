@@ -1,7 +1,7 @@
 import { RpcError, TlsConfigError, type ConnectionDiagnosis, type TlsFiles } from '@atoll/api';
 import { allocatorAddress, allocatorTlsFiles, GLOBAL_OPTIONS, parseCommandArgs } from './args';
-import { findCommand, IPAM_USAGE, TOP_USAGE, type Command } from './commands';
-import type { CommandContext, CtlIo, HealthApi, IpamApi, ResourcesApi } from './context';
+import { COMMAND_GROUPS, findCommand, TOP_USAGE, type Command } from './commands';
+import type { CommandContext, CtlIo, ExplainApi, HealthApi, HistoryApi, IpamApi, MigrationApi, ResourcesApi } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors';
 import { isUnavailable } from './rpc-errors';
 
@@ -11,7 +11,10 @@ import { isUnavailable } from './rpc-errors';
 export interface AllocatorConnection {
   readonly ipam: IpamApi;
   readonly resources: ResourcesApi;
+  readonly history: HistoryApi;
+  readonly explain: ExplainApi;
   readonly health: HealthApi;
+  readonly migration?: MigrationApi;
   close(): void;
   /** Why the transport failed (TLS handshake, plaintext against TLS…), asked once after a failure. */
   diagnose?(): Promise<ConnectionDiagnosis>;
@@ -56,19 +59,20 @@ function locate(argv: readonly string[]): Located {
     throw new UsageError("no command given; see 'atollctl --help'");
   }
   const before = argv.slice(0, top.next);
-  if (word !== 'ipam') {
+  const groupUsage = COMMAND_GROUPS[word];
+  if (groupUsage === undefined) {
     const command = findCommand(word);
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(word)}; see 'atollctl --help'`);
     return { kind: 'command', command, rest: [...before, ...argv.slice(top.next + 1)] };
   }
-  const sub = skipGlobalFlags(argv, top.next + 1, ' ipam');
+  const sub = skipGlobalFlags(argv, top.next + 1, ` ${word}`);
   const subWord = argv[sub.next];
   if (subWord === undefined) {
-    if (sub.help || top.help) return { kind: 'usage', text: IPAM_USAGE };
-    throw new UsageError("no ipam command given; see 'atollctl ipam --help'");
+    if (sub.help || top.help) return { kind: 'usage', text: groupUsage };
+    throw new UsageError(`no ${word} command given; see 'atollctl ${word} --help'`);
   }
-  const command = findCommand(`ipam ${subWord}`);
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(`ipam ${subWord}`)}; see 'atollctl ipam --help'`);
+  const command = findCommand(`${word} ${subWord}`);
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(`${word} ${subWord}`)}; see 'atollctl ${word} --help'`);
   return { kind: 'command', command, rest: [...before, ...argv.slice(top.next + 1, sub.next), ...argv.slice(sub.next + 1)] };
 }
 
@@ -152,7 +156,16 @@ export async function runAtollctl(argv: readonly string[], deps: RunDeps): Promi
       if (err instanceof TlsConfigError) throw new CliError(err.message);
       throw new UsageError(`flag --allocator: cannot use ${JSON.stringify(address)}: ${(err as Error).message}`);
     }
-    const ctx: CommandContext = { io: deps.io, allocator: address, ipam: connection.ipam, resources: connection.resources };
+    const ctx: CommandContext = {
+      io: deps.io,
+      allocator: address,
+      ipam: connection.ipam,
+      resources: connection.resources,
+      history: connection.history,
+      explain: connection.explain,
+      env: deps.env,
+      ...(connection.migration && { migration: connection.migration }),
+    };
     await command.run(ctx, parsed);
     return EXIT_OK;
   } catch (err) {

@@ -24,7 +24,14 @@ export interface Stack {
   readonly address: string;
   /** Runs dist/bin/atollctl with ATOLL_ALLOCATOR pointing at this stack's allocator. */
   ctl(args: readonly string[], opts?: { stdin?: string; env?: Record<string, string> }): Promise<CtlResult>;
+  /** Stops the allocator process and starts a new one on the same etcd and address. */
+  restartAllocator(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** More flags for atoll-allocator (e.g. --history-retention). */
+  readonly allocatorArgs?: readonly string[];
 }
 
 export function runAtollctlBinary(args: readonly string[], env: Record<string, string>, stdin?: string): Promise<CtlResult> {
@@ -69,30 +76,46 @@ export function stopPid(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startStack(): Promise<Stack> {
+async function spawnAllocator(etcd: EtcdCluster, address: string, metricsPort: number, extra: readonly string[]): Promise<ChildProcess> {
+  const allocator = spawn(
+    ALLOCATOR_BIN,
+    ['--etcd-endpoints', etcd.endpoints.join(','), '--listen', address, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--log-level', 'warn', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  allocator.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  allocator.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    await waitServing(address, allocator, () => output);
+  } catch (err) {
+    await stopPid(allocator);
+    throw err;
+  }
+  return allocator;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const etcd = await startEtcdCluster();
   let allocator: ChildProcess | undefined;
   try {
     const port = await freePort();
     const metricsPort = await freePort();
     const address = `127.0.0.1:${port}`;
-    allocator = spawn(
-      ALLOCATOR_BIN,
-      ['--etcd-endpoints', etcd.endpoints.join(','), '--listen', address, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--log-level', 'warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    allocator.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    allocator.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitServing(address, allocator, () => output);
-    const child = allocator;
+    const extra = opts.allocatorArgs ?? [];
+    allocator = await spawnAllocator(etcd, address, metricsPort, extra);
     return {
       etcd,
-      allocatorPid: child.pid!,
+      get allocatorPid() {
+        return allocator!.pid!;
+      },
       address,
-      ctl: (args, opts = {}) => runAtollctlBinary(args, { ATOLL_ALLOCATOR: address, ...opts.env }, opts.stdin),
+      ctl: (args, o = {}) => runAtollctlBinary(args, { ATOLL_ALLOCATOR: address, ...o.env }, o.stdin),
+      async restartAllocator() {
+        await stopPid(allocator!);
+        allocator = await spawnAllocator(etcd, address, metricsPort, extra);
+      },
       async stop() {
-        await stopPid(child);
+        await stopPid(allocator!);
         await etcd.stop();
       },
     };

@@ -2,6 +2,7 @@ import { channelCredentialsFromFiles, coalesceIpamCalls, connectAllocator, start
 import type { Logger } from 'pino';
 import { CniCode, CniFailure } from './cni/errors';
 import { CniHandler } from './cni/handler';
+import { readWorkloadPools } from './cni/workload-pools';
 import { PodNetwork, systemNetCommands } from './dataplane';
 import { NO_KUBERNETES, type PodSource } from './cni/ports';
 import type { AgentConfig } from './config';
@@ -77,7 +78,16 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const allocator = { ...clients.ipam, ...coalesceIpamCalls(clients.ipam) };
   // Pods of the main plugin ("type": "atoll") are wired in this process's network namespace: the node's.
   const netCommands = systemNetCommands();
-  const handler = new CniHandler({ nodeName: config.nodeName, allocator, pods, log, podNetwork: new PodNetwork(netCommands) });
+  const handler = new CniHandler({
+    nodeName: config.nodeName,
+    allocator,
+    pods,
+    log,
+    podNetwork: new PodNetwork(netCommands),
+    staticIps: clients.staticIps,
+    staticHandOffGraceMs: config.staticHandOffGraceMs,
+    workloadPools: () => readWorkloadPools(clients.resources),
+  });
   const queue = new RequestQueue(config.concurrency);
   const socket = await startSocketServer({
     path: config.socket,

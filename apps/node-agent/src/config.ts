@@ -24,6 +24,11 @@ export const AGENT_FLAGS = {
   'metrics-listen': { env: 'ATOLL_METRICS_LISTEN', default: '127.0.0.1:9444', help: 'HTTP address for /metrics, /healthz and /readyz' },
   'log-level': { env: 'ATOLL_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn, error or fatal' },
   concurrency: { env: 'ATOLL_AGENT_CONCURRENCY', default: '8', help: 'CNI requests served at once; the rest queue' },
+  'static-handoff-grace': {
+    env: 'ATOLL_STATIC_HANDOFF_GRACE',
+    default: '30s',
+    help: "how long the pod holding a requested address must be gone from the Kubernetes API before the address is handed to a new pod (Go duration; a force-deleted pod's sandbox may still run)",
+  },
   'request-timeout-seconds': { env: 'ATOLL_REQUEST_TIMEOUT_SECONDS', default: '90', help: 'time limit of one CNI request, counted from when it leaves the queue' },
   'tunnel-resync-seconds': { env: 'ATOLL_TUNNEL_RESYNC_SECONDS', default: '30', help: 'how often tunnel addresses are reconciled' },
   'cni-bin-dir': { env: 'ATOLL_CNI_BIN_DIR', default: '/opt/cni/bin', help: '--install-cni: where to put the plugin (as atoll and atoll-ipam)' },
@@ -50,6 +55,8 @@ export interface AgentConfig {
   readonly logLevel: string;
   readonly concurrency: number;
   readonly requestTimeoutMs: number;
+  /** --static-handoff-grace in milliseconds. */
+  readonly staticHandOffGraceMs: number;
   readonly tunnelResyncMs: number;
   /** Routes between nodes (routing/); mode none: the agent never touches routes or iptables. */
   readonly routing: RoutingConfig;
@@ -74,6 +81,17 @@ export function usage(): string {
 function positiveInt(flag: string, text: string, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new ConfigError(`--${flag}: expected a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** A Go duration of whole units ("30s", "2m", "1m30s", "500ms", "0"), as Kubernetes flags take them. */
+function duration(flag: string, text: string): number {
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (text === '0') return 0;
+  if (!/^(\d+(ms|s|m|h))+$/.test(text)) throw new ConfigError(`--${flag}: expected a duration such as 30s, 2m or 1m30s, got ${JSON.stringify(text)}`);
+  let ms = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h)/g)) ms += Number(m[1]) * unit[m[2]!]!;
+  if (ms > 24 * 3_600_000) throw new ConfigError(`--${flag}: at most 24h, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 function trueOrFalse(flag: string, text: string): boolean {
@@ -155,6 +173,7 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     logLevel,
     concurrency: positiveInt('concurrency', get('concurrency'), 256),
     requestTimeoutMs: positiveInt('request-timeout-seconds', get('request-timeout-seconds'), 3600) * 1000,
+    staticHandOffGraceMs: duration('static-handoff-grace', get('static-handoff-grace')),
     tunnelResyncMs: positiveInt('tunnel-resync-seconds', get('tunnel-resync-seconds'), 86400) * 1000,
     ...parseRoutingFlags(get, (m) => new ConfigError(m)),
     ...(values['install-cni'] && {

@@ -203,6 +203,37 @@ describe('the pod dataplane (veth, /32, on-link gateway, proxy ARP)', () => {
       await expect(handler(a.port).handle({ ...req('ADD', '/x'), ...extra })).rejects.toMatchObject({ code: 4, message: expect.stringContaining(message) });
     });
 
+    it("moves a static address from the same pod's earlier sandbox, never torn down, removing that sandbox's veth and host route", async () => {
+      const [oldPod, newPod_] = [await newPod(), await newPod()];
+      const rpcError = (code: string, message: string) => Object.assign(new Error(message), { code });
+      let held = false;
+      const a = allocator({
+        assignIp: (async (r: { ip: string }) => {
+          if (held) throw rpcError('already-assigned', `resource already exists: ${r.ip} with error: Address already assigned in block`);
+          held = true;
+          return { ip: r.ip };
+        }) as never,
+      });
+      const handOffs: unknown[] = [];
+      const staticIps = {
+        getHolder: async () => ({ address: '10.244.9.9', handleId: 'net.old1', attributes: { node: 'n1', namespace: 'ns', pod: 'p', podUid: 'uid-1' } }),
+        handOff: async (r: unknown) => (handOffs.push(r), { ip: '10.244.9.9' }),
+      } as never;
+      const podSource = { pod: async () => ({ annotations: { 'cni.projectcalico.org/ipAddrs': '["10.244.9.9"]' }, labels: {}, uid: 'uid-1' }), namespace: async () => ({ annotations: {}, labels: {} }) };
+      const h = new CniHandler({ nodeName: 'n1', allocator: a.port, pods: podSource, log, podNetwork: net, staticIps });
+      const args = 'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p;K8S_POD_UID=uid-1';
+      await h.handle(req('ADD', oldPod.path, { containerId: 'old1', args }));
+      expect(await ip(node, ['-4', 'route', 'show', '10.244.9.9'])).toContain(hostLinkName('old1', 'eth0'));
+      // The node crashed... or the runtime lost the sandbox: a new one for the same pod, no DEL of the old.
+      const out = JSON.parse(await h.handle(req('ADD', newPod_.path, { containerId: 'new1', args })));
+      expect(out.ips).toEqual([{ address: '10.244.9.9/32', interface: 1, gateway: '169.254.1.1' }]);
+      expect(handOffs).toEqual([expect.objectContaining({ ip: '10.244.9.9', fromHandleId: 'net.old1', handleId: 'net.new1' })]);
+      expect(await ip(node, ['link'])).not.toContain(hostLinkName('old1', 'eth0'));
+      expect(await ip(node, ['-4', 'route', 'show', '10.244.9.9'])).toContain(hostLinkName('new1', 'eth0'));
+      expect(a.calls).toEqual(['release net.old1']);
+      await h.handle(req('DEL', '', { containerId: 'new1', args }));
+    });
+
     it('refuses a main-plugin configuration with another IPAM plugin', async () => {
       const a = allocator();
       const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'net', type: 'atoll', ipam: { type: 'host-local' } });

@@ -1,6 +1,10 @@
 import { ChannelCredentials, credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { IpamClient, type RouteUpdate, type WatchRoutesRequest } from './generated/atoll/ipam/v1/ipam';
+import { ExplainClient } from './generated/atoll/ipam/v1/explain';
+import { HistoryClient } from './generated/atoll/ipam/v1/history';
+import { MigrationClient } from './generated/atoll/ipam/v1/migration';
 import { ResourcesClient } from './generated/atoll/ipam/v1/resources';
+import { StaticIpsClient } from './generated/atoll/ipam/v1/static';
 import { HealthClient } from './generated/grpc/health/v1/health';
 import { fromServiceError } from './errors';
 
@@ -53,7 +57,12 @@ export interface AllocatorClientOptions {
 export interface AllocatorClients {
   readonly ipam: PromiseClient<IpamClient>;
   readonly resources: PromiseClient<ResourcesClient>;
+  readonly staticIps: PromiseClient<StaticIpsClient>;
+  readonly history: PromiseClient<HistoryClient>;
+  readonly explain: PromiseClient<ExplainClient>;
   readonly health: PromiseClient<HealthClient>;
+  /** Raw IPAM records for `atollctl migrate` (admin only). */
+  readonly migration: PromiseClient<MigrationClient>;
   /**
    * Opens the WatchRoutes stream. It has no deadline: HTTP/2 keepalive pings (every
    * STREAM_KEEPALIVE_MS) find an allocator that went away, and the stream then fails with
@@ -85,6 +94,10 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
   const ipam = new IpamClient(address, creds, channel);
   const resources = new ResourcesClient(address, creds, channel);
   const health = new HealthClient(address, creds, channel);
+  const staticIps = new StaticIpsClient(address, creds, channel);
+  const history = new HistoryClient(address, creds, channel);
+  const explain = new ExplainClient(address, creds, channel);
+  const migration = new MigrationClient(address, creds, channel);
   // Streams get a channel of their own, with keepalive pings; unary calls have deadlines instead.
   let streams: IpamClient | undefined;
   const streamClient = () =>
@@ -93,11 +106,19 @@ export function connectAllocator(address: string, opts: AllocatorClientOptions =
     ipam: promisify(ipam, unaryMethodsOf(IpamClient.service), timeout),
     resources: promisify(resources, unaryMethodsOf(ResourcesClient.service), timeout),
     health: promisify(health, unaryMethodsOf(HealthClient.service), timeout),
+    staticIps: promisify(staticIps, unaryMethodsOf(StaticIpsClient.service), timeout),
+    history: promisify(history, unaryMethodsOf(HistoryClient.service), timeout),
+    explain: promisify(explain, unaryMethodsOf(ExplainClient.service), timeout),
+    migration: promisify(migration, unaryMethodsOf(MigrationClient.service), timeout),
     watchRoutes: (request = {}) => streamClient().watchRoutes(request),
     close() {
       ipam.close();
       resources.close();
       health.close();
+      staticIps.close();
+      history.close();
+      explain.close();
+      migration.close();
       streams?.close();
     },
   };

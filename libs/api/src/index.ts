@@ -10,6 +10,27 @@ export {
   ResourcesService,
 } from './generated/atoll/ipam/v1/resources';
 export {
+  GetHolderRequest,
+  GetHolderResponse,
+  HandOffReason,
+  HandOffRequest,
+  HandOffResponse,
+  StaticIpsClient,
+  StaticIpsService,
+} from './generated/atoll/ipam/v1/static';
+export type { StaticIpsServer } from './generated/atoll/ipam/v1/static';
+export {
+  MigrationClient,
+  MigrationService,
+  ReadRecordsRequest,
+  ReadRecordsResponse,
+  RecordWrite,
+  StoredRecord,
+  WriteRecordsRequest,
+  WriteRecordsResponse,
+} from './generated/atoll/ipam/v1/migration';
+export type { MigrationServer } from './generated/atoll/ipam/v1/migration';
+export {
   HealthCheckRequest,
   HealthCheckResponse,
   HealthCheckResponse_ServingStatus,
@@ -18,6 +39,10 @@ export {
 } from './generated/grpc/health/v1/health';
 export type { HealthServer } from './generated/grpc/health/v1/health';
 export type { ResourcesServer } from './generated/atoll/ipam/v1/resources';
+export { HistoryClient, HistoryMoment, HistoryService, Holding, HoldingsAnswer, HoldingsQuery } from './generated/atoll/ipam/v1/history';
+export type { HistoryServer } from './generated/atoll/ipam/v1/history';
+export { AddressExplanation, AssignmentExplanation, ExplainClient, ExplainService, FamilyExplanation, PoolExplanation } from './generated/atoll/ipam/v1/explain';
+export type { ExplainServer } from './generated/atoll/ipam/v1/explain';
 export { CniError, CniRequest, CniResponse } from './generated/atoll/agent/v1/agent';
 export { connectAllocator } from './client';
 export type { AllocatorClientOptions, AllocatorClients, CallOpts, PromiseClient } from './client';

@@ -4,11 +4,13 @@ import { Allocation, AllocationFilter, listAllocations } from './allocations';
 import { checkConsistency, CheckReport } from './check';
 import { claimAffinity, releaseAffinity, releaseHostAffinities, releasePoolAffinities } from './affinity/host-affinities';
 import { assignSpecificIp } from './assign/assign-ip';
+import { handOffIp } from './assign/hand-off';
 import { HostAffinityCache } from './assign/affinity-cache';
 import { BlockCache } from './assign/block-cache';
 import { autoAssignBatch } from './assign/auto-assign';
 import { getIpamConfig, updateIpamConfig } from './config';
 import { IpamError, Messages } from './errors';
+import { HistoryLog, HistoryRecordingDatastore } from './history';
 import { KeyedQueue } from './keyed-queue';
 import type {
   AssignIpRequest,
@@ -16,6 +18,8 @@ import type {
   AutoAssignRequest,
   AutoAssignResult,
   ClaimAffinityResult,
+  HandOffRequest,
+  HandOffResult,
   Ipam,
   ReleaseIpsResult,
   ReleaseOptions,
@@ -46,6 +50,8 @@ export interface IpamEngineOptions {
   readonly maxBatch?: number;
   /** Blocks kept for planning without a read (see BlockCache); default DEFAULT_BLOCK_CACHE_SIZE. */
   readonly blockCacheSize?: number;
+  /** When given, every transaction that assigns or releases addresses also records them (see history/). */
+  readonly history?: HistoryLog;
 }
 
 type HostTask = { kind: 'auto'; req: AutoAssignRequest } | { kind: 'ip'; req: AssignIpRequest };
@@ -102,7 +108,7 @@ export class IpamEngine implements Ipam {
   private readonly assignments = new Map<string, Promise<void>>();
 
   constructor(opts: IpamEngineOptions) {
-    this.ds = opts.datastore;
+    this.ds = opts.history ? new HistoryRecordingDatastore(opts.datastore, opts.history) : opts.datastore;
     this.resources = opts.resources ?? new StoreResourceView(opts.datastore);
     this.now = opts.now ?? (() => new Date());
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
@@ -145,6 +151,14 @@ export class IpamEngine implements Ipam {
     checkName('hostname', req.hostname);
     checkAttributes(req.attributes);
     return (await this.assigning(req.handleId, this.hostQueue.submit(req.hostname, { kind: 'ip', req }))) as string;
+  }
+
+  async handOffIP(req: HandOffRequest): Promise<HandOffResult> {
+    checkName('handleId', req.handleId);
+    checkName('fromHandleId', req.fromHandleId);
+    checkAttributes(req.attributes);
+    const ctx = await this.resources.context();
+    return this.assigning(req.handleId, handOffIp({ ds: this.ds, now: this.now, retry: this.retry }, ctx, req));
   }
 
   private async runHostBatch(host: string, batch: readonly HostTask[]): Promise<(HostResult | Error)[]> {

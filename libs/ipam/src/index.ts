@@ -8,6 +8,8 @@ export type {
   BlockUtilization,
   ClaimAffinityResult,
   FamilyAssignment,
+  HandOffRequest,
+  HandOffResult,
   Ipam,
   PoolUtilization,
   ReleaseIpsResult,
@@ -29,3 +31,6 @@ export { autoAssignAllOrNothing, partialFulfillmentError } from './all-or-nothin
 export type { Allocation, AllocationFilter } from './allocations';
 export { ResourceRepository, type ResourceRepositoryOptions } from './resources';
 export * from './gc';
+export * from './history';
+export * from './explain';
+export { judgePools, type PoolJudgement, type PoolJudgements, type PoolSkipReason } from './pools/select-pools';

@@ -55,12 +55,31 @@ export interface AssignIpRequest {
   readonly signal?: AbortSignal;
 }
 
+/** Moves an allocated address from the handle holding it to another (see Ipam.handOffIP). */
+export interface HandOffRequest {
+  readonly ip: string;
+  /** The handle the caller saw holding the address; the move happens only while it still does. */
+  readonly fromHandleId: string;
+  /** The new holder. */
+  readonly handleId: string;
+  /** The new holder's attributes (replacing the old holder's). */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface HandOffResult {
+  readonly address: string;
+  /** False when the address was already the new handle's (a repeat of a move that landed). */
+  readonly moved: boolean;
+}
+
 export interface ReleaseOptions {
   readonly address: string;
   /** When set, the address must belong to this handle. */
   readonly handleId?: string;
   /** When set, the address must still carry this sequence number (it was not reassigned). */
   readonly sequenceNumber?: bigint;
+  /** How the allocation history records this release (default `release-ip`; the leak collector says `leak`). */
+  readonly historyKind?: 'release-ip' | 'leak';
 }
 
 export interface ReleaseIpsResult {
@@ -116,6 +135,13 @@ export interface Ipam {
   autoAssign(req: AutoAssignRequest): Promise<AutoAssignResult>;
   /** Assigns one specific address; on any error nothing is assigned. */
   assignIP(req: AssignIpRequest): Promise<string>;
+  /**
+   * Moves one allocated address to another handle in one transaction (block, both
+   * handles), only while `fromHandleId` still holds it: conflict when another handle does,
+   * not-found when it is free. A repeat of a move that landed succeeds. Whether a move is
+   * right is the caller's decision; this only makes it atomic.
+   */
+  handOffIP(req: HandOffRequest): Promise<HandOffResult>;
   /** Releases addresses block by block; a failing block does not stop the others. */
   releaseIPs(opts: readonly ReleaseOptions[]): Promise<ReleaseIpsResult>;
   /** Releases every address of a handle in one transaction; not-found when the handle does not exist. */

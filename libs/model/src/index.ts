@@ -4,3 +4,4 @@ export * from './records';
 export * from './selector';
 export * from './resources';
 export * from './loading';
+export * from './cni';

@@ -48,7 +48,12 @@ describe('Kubernetes API stand-in over HTTP', () => {
       ]);
       expect(v1.json.resources[0]).toMatchObject({ name: 'pods', namespaced: true, kind: 'Pod', shortNames: ['po'] });
 
-      expect((await call('GET', '/apis')).json).toEqual({ kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+      const crdVersion = { groupVersion: 'crd.projectcalico.org/v1', version: 'v1' };
+      expect((await call('GET', '/apis')).json).toEqual({
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: [{ name: 'crd.projectcalico.org', versions: [crdVersion], preferredVersion: crdVersion }],
+      });
       expect((await call('GET', '/version')).json).toMatchObject({ major: '1', minor: '32' });
       expect((await call('GET', '/healthz')).text).toBe('ok');
     });

@@ -9,7 +9,7 @@ export function engineOwners(engine: Pick<IpamEngine, 'ipsByHandle' | 'getAssign
   const ownerOfAddress: AllocationOwners['ownerOfAddress'] = async (ip) => {
     try {
       const a = await engine.getAssignmentAttributes(ip);
-      return { allocated: true, node: a.attributes['node'] };
+      return { allocated: true, node: a.attributes['node'], attributes: a.attributes };
     } catch (err) {
       if (isIpamError(err, 'not-found') || isIpamError(err, 'in-cooldown')) return { allocated: false };
       throw err;

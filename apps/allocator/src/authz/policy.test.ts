@@ -1,4 +1,4 @@
-import { IpamService, ResourcesService } from '@atoll/api';
+import { ExplainService, HandOffReason, HistoryService, IpamService, MigrationService, ResourcesService, StaticIpsService } from '@atoll/api';
 import type { Identity } from './identity';
 import { authorize, NODE_RULES, type AllocationOwners, type ServiceName } from './policy';
 
@@ -11,10 +11,15 @@ const HANDLES: Record<string, (string | undefined)[]> = {
   'k8s-pod-network.nobody': [undefined],
 };
 const ADDRESSES: Record<string, string | undefined> = { '10.0.0.1': 'node-a', '10.0.0.2': 'node-b', '10.0.0.4': undefined };
+/** Addresses held by Kubernetes pods (namespace and pod recorded), by node. */
+const POD_ADDRESSES: Record<string, string> = { '10.0.0.5': 'node-a', '10.0.0.6': 'node-b' };
 
 const owners: AllocationOwners = {
   nodesOfHandle: async (h) => HANDLES[h] ?? [],
-  ownerOfAddress: async (ip) => (ip in ADDRESSES ? { allocated: true, node: ADDRESSES[ip] } : { allocated: false }),
+  ownerOfAddress: async (ip): ReturnType<AllocationOwners['ownerOfAddress']> => {
+    if (ip in POD_ADDRESSES) return { allocated: true, node: POD_ADDRESSES[ip], attributes: { node: POD_ADDRESSES[ip]!, namespace: 'db', pod: 'db-0' } };
+    return ip in ADDRESSES ? { allocated: true, node: ADDRESSES[ip], attributes: ADDRESSES[ip] ? { node: ADDRESSES[ip]! } : {} } : { allocated: false };
+  },
 };
 
 const ADMIN: Identity = { kind: 'admin', name: 'atoll-admin' };
@@ -22,7 +27,7 @@ const NODE_A: Identity = { kind: 'node', node: 'node-a' };
 const STRANGER: Identity = { kind: 'unrecognised', subject: 'CN=someone' };
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 
-const DEFINITIONS = { Ipam: IpamService, Resources: ResourcesService } as const;
+const DEFINITIONS = { Ipam: IpamService, Resources: ResourcesService, StaticIps: StaticIpsService, History: HistoryService, Explain: ExplainService, Migration: MigrationService } as const;
 const rpcOf = (service: ServiceName, method: string) => (DEFINITIONS[service] as Record<string, { path: string }>)[method]!.path.split('/').pop()!;
 
 async function outcome(identity: Identity, service: ServiceName, method: string, request: unknown): Promise<string> {
@@ -38,9 +43,20 @@ async function outcome(identity: Identity, service: ServiceName, method: string,
 const assign = (extra: Record<string, unknown> = {}) => ({ num4: 1, num6: 0, handleId: 'k8s-pod-network.new', attributes: { node: 'node-a' }, hostname: 'node-a', ipv4Pools: [], ipv6Pools: [], ...extra });
 const resource = (kind: string, name: string) => ({ resourceJson: JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind, metadata: { name }, spec: {} }) });
 const methods = (service: ServiceName) => Object.keys(DEFINITIONS[service]);
+const handOff = (ip: string, reason: HandOffReason, extra: Record<string, unknown> = {}) => ({
+  ip,
+  fromHandleId: 'k8s-pod-network.old',
+  handleId: 'k8s-pod-network.new',
+  attributes: { node: 'node-a', namespace: 'db', pod: 'db-0' },
+  hostname: 'node-a',
+  reason,
+  ...extra,
+});
+const SAME_POD = HandOffReason.HAND_OFF_REASON_SAME_POD;
+const HOLDER_GONE = HandOffReason.HAND_OFF_REASON_HOLDER_GONE;
 
 describe('the authorization table', () => {
-  describe.each(['Ipam', 'Resources'] as const)('every %s method', (service) => {
+  describe.each(['Ipam', 'Resources', 'StaticIps', 'History', 'Explain', 'Migration'] as const)('every %s method', (service) => {
     it.each(methods(service))('is open to an admin: %s', async (method) => {
       expect(await outcome(ADMIN, service, method, {})).toBe('allowed');
     });
@@ -54,7 +70,7 @@ describe('the authorization table', () => {
     });
   });
 
-  const unlistedForNodes = (['Ipam', 'Resources'] as const).flatMap((service) => methods(service).filter((m) => !(m in NODE_RULES[service])).map((m) => [service, m] as const));
+  const unlistedForNodes = (['Ipam', 'Resources', 'StaticIps', 'History', 'Explain', 'Migration'] as const).flatMap((service) => methods(service).filter((m) => !(m in NODE_RULES[service])).map((m) => [service, m] as const));
   it.each(unlistedForNodes)('closes %s/%s to a node because the node table does not name it', async (service, method) => {
     expect(await outcome(NODE_A, service, method, {})).toBe(`permission-denied: node node-a may not call ${service}/${rpcOf(service, method)}`);
   });
@@ -103,12 +119,19 @@ describe('the authorization table', () => {
     ['a node may not create, even its own Node', 'Resources', 'create', resource('Node', 'node-a'), 'permission-denied: node node-a may not create Node(node-a)'],
     ['a node may not delete, even its own Node', 'Resources', 'delete', { kind: 'Node', name: 'node-a' }, 'permission-denied: node node-a may not delete Node(node-a)'],
     ['a node applying text that is not JSON is told so', 'Resources', 'apply', { resourceJson: '{' }, 'invalid-argument: resource_json is not valid JSON: Expected property name or \'}\' in JSON at position 1'],
+    ['a node may ask who holds any address', 'StaticIps', 'getHolder', { ip: '10.0.0.2' }, 'allowed'],
+    ['a node may take over its own earlier sandbox\'s address for the same pod', 'StaticIps', 'handOff', handOff('10.0.0.5', SAME_POD), 'allowed'],
+    ['a node may not take over another node\'s address as the same pod', 'StaticIps', 'handOff', handOff('10.0.0.6', SAME_POD), 'permission-denied: node node-a may not take over 10.0.0.6 of node node-b as the same pod (a pod does not change node)'],
+    ['a node may take over another node\'s pod address whose pod is gone', 'StaticIps', 'handOff', handOff('10.0.0.6', HOLDER_GONE), 'allowed'],
+    ['a node may not take over an address whose holder is not a pod', 'StaticIps', 'handOff', handOff('10.0.0.2', HOLDER_GONE), 'permission-denied: node node-a may not take over 10.0.0.2: its holder is not a Kubernetes pod'],
+    ['a node may not take over an address for another node', 'StaticIps', 'handOff', handOff('10.0.0.6', HOLDER_GONE, { hostname: 'node-b' }), 'permission-denied: node node-a may not take over 10.0.0.6 for node node-b'],
+    ['a node may not take over an address into another node\'s handle', 'StaticIps', 'handOff', handOff('10.0.0.6', HOLDER_GONE, { handleId: 'k8s-pod-network.b' }), 'permission-denied: node node-a may not take over 10.0.0.6 under handle k8s-pod-network.b of node node-b'],
   ])('%s', async (_sentence, service, method, request, expected) => {
     expect(await outcome(NODE_A, service, method, request)).toBe(expected);
   });
 
   it('gives nodes no rule for a method that does not exist in the services', () => {
-    for (const service of ['Ipam', 'Resources'] as const) {
+    for (const service of ['Ipam', 'Resources', 'StaticIps'] as const) {
       expect(Object.keys(NODE_RULES[service]).filter((m) => !methods(service).includes(m))).toEqual([]);
     }
   });

@@ -11,6 +11,7 @@ import type {
   ReleaseByHandleRequest,
   ReleaseIPsRequest,
 } from '@atoll/api';
+import { HandOffReason, type GetHolderRequest, type HandOffRequest } from '@atoll/api';
 import { IpamError, Messages } from '@atoll/ipam';
 import { describeIdentity, type Identity } from './identity';
 
@@ -24,7 +25,9 @@ export interface AllocationOwners {
   /** The `node` attribute of each allocated address of a handle (undefined: none); [] when the handle has no addresses. */
   nodesOfHandle(handleId: string): Promise<readonly (string | undefined)[]>;
   /** Whether an address is allocated and, if so, its `node` attribute. */
-  ownerOfAddress(ip: string): Promise<{ readonly allocated: false } | { readonly allocated: true; readonly node: string | undefined }>;
+  ownerOfAddress(
+    ip: string,
+  ): Promise<{ readonly allocated: false } | { readonly allocated: true; readonly node: string | undefined; readonly attributes?: Readonly<Record<string, string>> }>;
 }
 
 export class PermissionDeniedError extends Error {
@@ -45,7 +48,7 @@ export class UnauthenticatedError extends Error {
   }
 }
 
-export type ServiceName = 'Ipam' | 'Resources';
+export type ServiceName = 'Ipam' | 'Resources' | 'StaticIps' | 'History' | 'Explain' | 'Migration';
 
 interface NodeContext {
   /** "node node-a", for messages. */
@@ -140,9 +143,38 @@ const RESOURCES_NODE_RULES: Readonly<Record<string, NodeRule>> = {
   delete: async (req: DeleteResourceRequest, ctx) => deny(ctx, `delete ${req.kind}(${req.name})`),
 };
 
+/**
+ * A node takes over a requested address only for itself, and only from a holder it could
+ * have a claim on: its own sandbox of the same pod (a pod never changes node, so the holder
+ * is on this node), or a Kubernetes pod's allocation (namespace and pod recorded) whose pod
+ * the agent found gone. Tunnel addresses, atollctl's and other non-pod holders are never
+ * handed off.
+ */
+const STATIC_NODE_RULES: Readonly<Record<string, NodeRule>> = {
+  // Reading who holds an address a pod asks for is how the agent decides; it reveals the
+  // holder's handle and pod, which a static request needs to name in its refusal.
+  getHolder: async (_req: GetHolderRequest) => undefined,
+  handOff: async (req: HandOffRequest, ctx) => {
+    await checkAssignment(req, ctx, `take over ${req.ip}`);
+    const owner = await ctx.owners.ownerOfAddress(req.ip);
+    if (!owner.allocated) return; // the engine answers not-found
+    if (req.reason === HandOffReason.HAND_OFF_REASON_SAME_POD) {
+      if (owner.node !== ctx.node) deny(ctx, `take over ${req.ip} of ${ownerText(owner.node)} as the same pod (a pod does not change node)`);
+      return;
+    }
+    if (!owner.attributes?.['namespace'] || !owner.attributes['pod']) deny(ctx, `take over ${req.ip}: its holder is not a Kubernetes pod`);
+  },
+};
+
 export const NODE_RULES: Readonly<Record<ServiceName, Readonly<Record<string, NodeRule>>>> = {
   Ipam: IPAM_NODE_RULES,
   Resources: RESOURCES_NODE_RULES,
+  StaticIps: STATIC_NODE_RULES,
+  // who held which address is for admins: a node has no rule here
+  History: {},
+  Explain: {},
+  // Raw datastore records: admins only, whatever the node.
+  Migration: {},
 };
 
 /**

@@ -25,6 +25,8 @@ export interface LeakCollectorDeps {
   readonly isLeader: () => boolean;
   /** Milliseconds on a clock that only moves forward at its own pace (default: monotonic). */
   readonly now?: () => number;
+  /** Keeps the allocation history within its size bound (one call per pass); absent when history is off. */
+  readonly pruneHistory?: () => Promise<number>;
 }
 
 export interface LeakCollectorOptions {
@@ -155,6 +157,8 @@ export class LeakCollector {
 
     report.cooledDownFreed = (await operations.freeCooledDownAddresses()).addresses;
     if (report.cooledDownFreed > 0) log.info({ addresses: report.cooledDownFreed }, 'freed addresses whose cooldown has passed');
+    const pruned = (await this.deps.pruneHistory?.()) ?? 0;
+    if (pruned > 0) log.info({ records: pruned }, 'deleted the oldest allocation history records beyond the size bound');
 
     const scan = await operations.scan();
     const nodes = await this.existingNodes(scan);
@@ -234,7 +238,7 @@ export class LeakCollector {
     // The re-check took time: the lease may have gone meanwhile.
     if (this.shouldStop()) return;
     const result = await engine.releaseIPs(
-      release.allocations.map((v) => ({ address: v.allocation.address, handleId: release.handleId, sequenceNumber: v.allocation.sequenceNumber })),
+      release.allocations.map((v) => ({ address: v.allocation.address, handleId: release.handleId, sequenceNumber: v.allocation.sequenceNumber, historyKind: 'leak' as const })),
     );
     const notAllocated = new Set(result.unallocated);
     const refused = new Set(result.errors.map((e) => e.address));

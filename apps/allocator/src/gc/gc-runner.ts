@@ -24,6 +24,8 @@ export interface LeakCollectionOptions {
   readonly registry: Registry;
   readonly log: Logger;
   readonly env?: NodeJS.ProcessEnv;
+  /** See LeakCollectorDeps.pruneHistory. */
+  readonly pruneHistory?: () => Promise<number>;
 }
 
 export interface RunningLeakCollection {
@@ -78,7 +80,7 @@ export async function startLeakCollection(opts: LeakCollectionOptions): Promise<
     try {
       kube = startKubeInformers(kc, log);
       collector = new LeakCollector(
-        { engine: opts.engine, operations, kube, pools: opts.pools, metrics, log, isLeader: () => leadership.isLeader && !stopping.signal.aborted },
+        { engine: opts.engine, operations, kube, pools: opts.pools, metrics, log, isLeader: () => leadership.isLeader && !stopping.signal.aborted, ...(opts.pruneHistory && { pruneHistory: opts.pruneHistory }) },
         { gracePeriodMs: config.leakGracePeriodMs, intervalMs: config.intervalMs },
       );
       collector.start();

@@ -1,10 +1,14 @@
 import type { Command } from './command';
 import { ipamCheckCommand } from './ipam-check';
 import { ipamConfigureCommand } from './ipam-configure';
+import { ipamExplainCommand } from './ipam-explain';
+import { ipamHistoryCommand } from './ipam-history';
 import { ipamReleaseCommand } from './ipam-release';
 import { ipamShowCommand } from './ipam-show';
 import { ipamSplitCommand } from './ipam-split';
 import { ipamUiCommand } from './ipam-ui';
+import { migrateFromCalicoKddCommand } from './migrate-from-calico-kdd';
+import { migrateToCalicoKddCommand } from './migrate-to-calico-kdd';
 import { applyCommand, createCommand, deleteCommand } from './resources';
 import { getCommand } from './resources-get';
 
@@ -22,6 +26,10 @@ export const COMMANDS: readonly Command[] = [
   ipamConfigureCommand,
   ipamSplitCommand,
   ipamUiCommand,
+  ipamHistoryCommand,
+  ipamExplainCommand,
+  migrateFromCalicoKddCommand,
+  migrateToCalicoKddCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {
@@ -35,10 +43,12 @@ function listing(entries: readonly (readonly [string, string])[]): string {
 
 const TOP_LEVEL: readonly (readonly [string, string])[] = [
   ...COMMANDS.filter((c) => !c.name.includes(' ')).map((c) => [c.name, c.summary] as const),
-  ['ipam', 'IP address management: show, check, release, configure, split, ui.'],
+  ['ipam', 'IP address management: show, check, release, configure, split, ui, history, explain.'],
+  ['migrate', "Move IPAM between Calico's Kubernetes datastore and Atoll."],
 ];
 
-const IPAM_LEVEL = COMMANDS.filter((c) => c.name.startsWith('ipam ')).map((c) => [c.name.slice('ipam '.length), c.summary] as const);
+const subcommands = (group: string) => COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => [c.name.slice(group.length + 1), c.summary] as const);
+const IPAM_LEVEL = subcommands('ipam');
 
 export const TOP_USAGE = `Usage:
   atollctl [options] <command> [<args>...]
@@ -79,3 +89,21 @@ Description:
 
 See 'atollctl ipam <command> --help' to read about a specific subcommand.
 `;
+
+export const MIGRATE_USAGE = `Usage:
+  atollctl migrate <command> [<args>...]
+
+${listing(subcommands('migrate'))}
+
+Options:
+  -h --help               Show this screen.
+
+Description:
+  Moves IP address management between Calico's Kubernetes datastore
+  (crd.projectcalico.org/v1 custom resources) and Atoll, every address kept.
+
+See 'atollctl migrate <command> --help' to read about a specific subcommand.
+`;
+
+/** Words that name a group of commands, with the group's usage. */
+export const COMMAND_GROUPS: Readonly<Record<string, string>> = { ipam: IPAM_USAGE, migrate: MIGRATE_USAGE };

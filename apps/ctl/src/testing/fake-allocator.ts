@@ -1,4 +1,7 @@
 import {
+  type AssignmentExplanation,
+  type HoldingsAnswer,
+  type HoldingsQuery,
   type Allocation,
   type CheckResponse,
   type GetUtilizationResponse,
@@ -8,7 +11,7 @@ import {
   RpcError,
 } from '@atoll/api';
 import { applyDefaults, type IPPool, type Resource, validatePoolAgainstExisting, validateResource } from '@atoll/model';
-import type { CtlIo, HealthApi, IpamApi, ResourcesApi } from '../context';
+import type { CtlIo, ExplainApi, HealthApi, HistoryApi, IpamApi, ResourcesApi } from '../context';
 import type { AllocatorConnection } from '../run';
 import { runAtollctl } from '../run';
 
@@ -125,6 +128,24 @@ export class FakeAllocator implements AllocatorConnection {
     this.allocations.splice(i, 1);
     out.released.push({ address, handleId, sequenceNumber });
   }
+
+  /** What History/QueryHoldings answers, and the queries it was asked. */
+  historyAnswer: HoldingsAnswer = { holdings: [], historyBegins: '', now: '2026-12-06T00:00:00.000Z', retentionSeconds: 604800 };
+  readonly historyQueries: HoldingsQuery[] = [];
+
+  readonly history: HistoryApi = {
+    queryHoldings: async (q) => {
+      this.historyQueries.push(q);
+      return this.historyAnswer;
+    },
+  };
+
+  /** What Explain/ExplainAutoAssign answers. */
+  explanation: AssignmentExplanation = { families: [], errorCode: '', errorMessage: '' };
+
+  readonly explain: ExplainApi = {
+    explainAutoAssign: async () => this.explanation,
+  };
 
   readonly resources: ResourcesApi = {
     apply: (req) => this.call('resources.apply', req, () => this.write(req.resourceJson, 'apply')),

@@ -1,11 +1,15 @@
 import { formatIp, IpAddress, parseIp } from '@atoll/ipmath';
+import { PoolRequestError, resolvePoolRequest } from '@atoll/model';
+import { ADDRESS_LIST_ANNOTATION, entriesAtOrdinal, parseAddressList, statefulSetOrdinal, type AddressList } from './address-list';
 import type { CniArgs } from './cni-args';
 import { CniCode, CniFailure } from './errors';
 import type { NetConf } from './netconf';
+import type { OwnerReference } from './ports';
 
 // Calico's pod and namespace annotations, turned into one address request. Precedence:
 // pod annotations over namespace annotations over the CNI configuration. A specific
-// address (ipAddrs) comes only from the pod, and beats everything else.
+// address (ipAddrs) comes only from the pod, and beats everything else; then IP= in
+// CNI_ARGS; then Atoll's address list (atoll.io/ipAddrsList, address-list.ts).
 
 export const Annotations = {
   ipv4Pools: 'cni.projectcalico.org/ipv4pools',
@@ -13,6 +17,7 @@ export const Annotations = {
   ipFamilies: 'cni.projectcalico.org/ipFamilies',
   ipAddrs: 'cni.projectcalico.org/ipAddrs',
   ipAddrsNoIpam: 'cni.projectcalico.org/ipAddrsNoIpam',
+  ipAddrsList: ADDRESS_LIST_ANNOTATION,
 } as const;
 
 /** Annotations larger than this are refused: no legitimate value comes close. */
@@ -21,6 +26,11 @@ const MAX_ANNOTATION_BYTES = 16 * 1024;
 export type AddressRequest =
   /** Specific addresses through IPAM (at most one per family), canonical text. */
   | { readonly kind: 'static'; readonly ips: readonly string[] }
+  /**
+   * `atoll.io/ipAddrsList`: a StatefulSet pod's entries at its ordinal (`atOrdinal`), else
+   * the first free entry of each family.
+   */
+  | { readonly kind: 'list'; readonly list: AddressList; readonly atOrdinal?: readonly string[] }
   /** Addresses used as given, without IPAM (feature ip_addrs_no_ipam). */
   | { readonly kind: 'no-ipam'; readonly ips: readonly string[] }
   | {
@@ -33,21 +43,6 @@ export type AddressRequest =
 
 function bad(message: string): never {
   throw new CniFailure(CniCode.badAddressRequest, message);
-}
-
-function parseJson(name: string, value: string): unknown {
-  if (Buffer.byteLength(value) > MAX_ANNOTATION_BYTES) bad(`annotation "${name}" is larger than ${MAX_ANNOTATION_BYTES} bytes`);
-  try {
-    return JSON.parse(value);
-  } catch (err) {
-    return bad(`failed to parse annotation "${name}" as JSON: ${(err as Error).message}`);
-  }
-}
-
-function stringArray(name: string, value: string): string[] {
-  const v = parseJson(name, value);
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bad(`annotation "${name}" must be a JSON list of strings, got ${value}`);
-  return v as string[];
 }
 
 /** Parses a list of specific addresses with Calico's rules and messages. */
@@ -88,9 +83,11 @@ export interface ResolveInput {
   readonly args: CniArgs;
   readonly podAnnotations: Readonly<Record<string, string>>;
   readonly namespaceAnnotations: Readonly<Record<string, string>>;
+  /** The pod's owners, for a StatefulSet pod's ordinal in an address list. */
+  readonly ownerReferences?: readonly OwnerReference[];
 }
 
-export function resolveAddressRequest({ netconf, args, podAnnotations: pod, namespaceAnnotations: ns }: ResolveInput): AddressRequest {
+export function resolveAddressRequest({ netconf, args, podAnnotations: pod, namespaceAnnotations: ns, ownerReferences }: ResolveInput): AddressRequest {
   const ipAddrs = pod[Annotations.ipAddrs];
   const noIpam = pod[Annotations.ipAddrsNoIpam];
   if (ipAddrs !== undefined && noIpam !== undefined) {
@@ -102,22 +99,18 @@ export function resolveAddressRequest({ netconf, args, podAnnotations: pod, name
   }
   if (ipAddrs !== undefined) return { kind: 'static', ips: parseSpecificIps(Annotations.ipAddrs, ipAddrs) };
   if (args.ips.length > 0) return { kind: 'static', ips: parseSpecificIps('IP', args.ips) };
-
-  let assignIpv4 = netconf.assignIpv4;
-  let assignIpv6 = netconf.assignIpv6;
-  let ipv4Pools = netconf.ipv4Pools;
-  let ipv6Pools = netconf.ipv6Pools;
-  for (const source of [ns, pod]) {
-    if (source[Annotations.ipv4Pools] !== undefined) ipv4Pools = stringArray(Annotations.ipv4Pools, source[Annotations.ipv4Pools]!);
-    if (source[Annotations.ipv6Pools] !== undefined) ipv6Pools = stringArray(Annotations.ipv6Pools, source[Annotations.ipv6Pools]!);
-    const families = source[Annotations.ipFamilies];
-    if (families !== undefined) {
-      const v = parseJson(Annotations.ipFamilies, families);
-      if (!Array.isArray(v) || v.length === 0 || !v.every((f) => f === 'IPv4' || f === 'IPv6')) bad(`error parsing ipFamilies: ${families}`);
-      assignIpv4 = (v as string[]).includes('IPv4');
-      assignIpv6 = (v as string[]).includes('IPv6');
-    }
+  const listText = pod[Annotations.ipAddrsList];
+  if (listText !== undefined) {
+    const list = parseAddressList(listText);
+    const sts = args.podName ? statefulSetOrdinal(args.podName, ownerReferences) : undefined;
+    return sts ? { kind: 'list', list, atOrdinal: entriesAtOrdinal(list, args.podName!, sts) } : { kind: 'list', list };
   }
-  if (!assignIpv4 && !assignIpv6) bad('no IP family requested: assign_ipv4 and assign_ipv6 are both off');
-  return { kind: 'auto', assignIpv4, assignIpv6, ipv4Pools, ipv6Pools };
+
+  // the same precedence `atollctl ipam explain` shows (@atoll/model cni/pool-request.ts)
+  try {
+    return { kind: 'auto', ...resolvePoolRequest(netconf, ns, pod).settings };
+  } catch (err) {
+    if (!(err instanceof PoolRequestError)) throw err;
+    return bad(err.message);
+  }
 }

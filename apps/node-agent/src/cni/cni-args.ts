@@ -4,6 +4,8 @@ import { CniCode, CniFailure } from './errors';
 export interface CniArgs {
   readonly podNamespace?: string;
   readonly podName?: string;
+  /** `K8S_POD_UID` (containerd sends it): tells a new sandbox of the same pod from a new pod of the same name. */
+  readonly podUid?: string;
   /** `IP=` — one or more comma-separated specific addresses. */
   readonly ips: readonly string[];
   readonly all: Readonly<Record<string, string>>;
@@ -31,6 +33,7 @@ export function parseCniArgs(text: string): CniArgs {
   return {
     ...(all['K8S_POD_NAMESPACE'] && { podNamespace: all['K8S_POD_NAMESPACE'] }),
     ...(all['K8S_POD_NAME'] && { podName: all['K8S_POD_NAME'] }),
+    ...(all['K8S_POD_UID'] && { podUid: all['K8S_POD_UID'] }),
     ips,
     all,
   };

@@ -6,7 +6,10 @@ import { resolveAddressRequest } from './annotations';
 import { parseCniArgs, type CniArgs } from './cni-args';
 import { CniCode, CniFailure, fromAllocatorError } from './errors';
 import { parseNetConf, type NetConf } from './netconf';
-import type { AllocatorPort, PodSource } from './ports';
+import type { AllocatorPort, PodSource, StaticIpsPort } from './ports';
+import { checkAddressListPools, type WorkloadPool } from './address-list';
+import { StaticAssignment } from './static-assign';
+import { POD_UID_ATTRIBUTE, StaticHandOff } from './static-handoff';
 import { cniResult, hostPrefix, mainPluginResult } from './result';
 
 // What the node agent does for each CNI command. The plugin has checked the environment;
@@ -21,7 +24,16 @@ export interface CniHandlerDeps {
   readonly now?: () => Date;
   /** Wires pods for the main plugin; without it, main-plugin configurations are refused. */
   readonly podNetwork?: PodNetwork;
+  /** Hand-off of requested addresses whose holder no longer needs them; without it, a held address is refused. */
+  readonly staticIps?: StaticIpsPort;
+  /** How long a holder must be gone from the Kubernetes API before its address is handed over (--static-handoff-grace). */
+  readonly staticHandOffGraceMs?: number;
+  /** The IPPools, to check an address list before anything is allocated. */
+  readonly workloadPools?: () => Promise<readonly WorkloadPool[]>;
 }
+
+/** --static-handoff-grace's default. */
+export const DEFAULT_STATIC_HANDOFF_GRACE_MS = 30_000;
 
 /** What Linux accepts as an interface name (dev_valid_name), which also keeps it safe in iproute2 lines. */
 const LINUX_IFNAME = /^[^\s/:]{1,15}$/;
@@ -38,6 +50,8 @@ interface Assigned {
   readonly addresses: string[];
   /** False for ip_addrs_no_ipam: nothing to give back if wiring fails. */
   readonly allocated: boolean;
+  /** Handles of this same pod's earlier sandboxes whose addresses were handed to this one. */
+  readonly earlierSandboxes?: readonly string[];
 }
 
 const isNotFound = (err: unknown) => (err as { code?: string }).code === 'not-found';
@@ -49,7 +63,13 @@ function calicoTimestamp(d: Date): string {
 }
 
 export class CniHandler {
-  constructor(private readonly deps: CniHandlerDeps) {}
+  private readonly handOff: StaticHandOff | undefined;
+
+  constructor(private readonly deps: CniHandlerDeps) {
+    this.handOff =
+      deps.staticIps &&
+      new StaticHandOff({ staticIps: deps.staticIps, pods: deps.pods, graceMs: deps.staticHandOffGraceMs ?? DEFAULT_STATIC_HANDOFF_GRACE_MS, now: () => (deps.now ?? (() => new Date()))().getTime(), log: deps.log });
+  }
 
   /** Answers with the result JSON text ('' for commands without a result); throws CniFailure. */
   async handle(req: CniRequest): Promise<string> {
@@ -75,12 +95,21 @@ export class CniHandler {
   }
 
   private async podContext(args: CniArgs) {
-    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false };
+    if (!args.podNamespace || !args.podName) return { annotations: {}, nsAnnotations: {}, nsLabels: undefined, k8s: false, uid: undefined, ownerReferences: undefined };
     const [pod, ns] = await Promise.all([this.deps.pods.pod(args.podNamespace, args.podName), this.deps.pods.namespace(args.podNamespace)]).catch((err: unknown) => {
       throw new CniFailure(CniCode.tryAgainLater, `cannot read pod ${args.podNamespace}/${args.podName} from the Kubernetes API: ${(err as Error).message}`);
     });
     if (!pod) throw new CniFailure(CniCode.tryAgainLater, `pod ${args.podNamespace}/${args.podName} not found in the Kubernetes API`);
-    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true };
+    // The runtime's K8S_POD_UID names the pod this sandbox is for; a cached read may be an earlier pod of that name.
+    return { annotations: pod.annotations, nsAnnotations: ns?.annotations ?? {}, nsLabels: ns?.labels ?? {}, k8s: true, uid: args.podUid ?? pod.uid, ownerReferences: pod.ownerReferences };
+  }
+
+  private async readPools(): Promise<readonly WorkloadPool[]> {
+    try {
+      return await this.deps.workloadPools!();
+    } catch (err) {
+      throw new CniFailure(CniCode.tryAgainLater, `cannot read the IPPools to check the address list: ${(err as Error).message}`);
+    }
   }
 
   private async add(req: CniRequest): Promise<string> {
@@ -103,6 +132,16 @@ export class CniHandler {
     } catch (err) {
       await preparing.then((p) => podNetwork.discard(p), () => undefined);
       throw err;
+    }
+    // An earlier sandbox of this pod that was never torn down may still have its veth and
+    // the host routes to these addresses: remove them, or this pod's routes cannot be added.
+    for (const handle of assigned.earlierSandboxes ?? []) {
+      if (!handle.startsWith(`${netconf.name}.`)) continue;
+      const earlier = handle.slice(netconf.name.length + 1);
+      await podNetwork.detach(earlier, req.ifname).then(
+        (removed) => removed && log.info({ containerId: earlier }, "removed the interface of the pod's earlier sandbox"),
+        (err: unknown) => log.warn({ err, containerId: earlier }, "could not remove the interface of the pod's earlier sandbox"),
+      );
     }
     try {
       const attached = await podNetwork.configure(await preparing, assigned.addresses);
@@ -130,36 +169,31 @@ export class CniHandler {
     const started = performance.now();
     const ctx = await this.podContext(args);
     const podReadMs = Math.round(performance.now() - started);
-    const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations });
+    const request = resolveAddressRequest({ netconf, args, podAnnotations: ctx.annotations, namespaceAnnotations: ctx.nsAnnotations, ownerReferences: ctx.ownerReferences });
     const attributes: Record<string, string> = {
       node: this.deps.nodeName,
       timestamp: calicoTimestamp((this.deps.now ?? (() => new Date()))()),
       ...(ctx.k8s && { namespace: args.podNamespace!, pod: args.podName! }),
+      ...(ctx.k8s && ctx.uid && { [POD_UID_ATTRIBUTE]: ctx.uid }),
     };
     const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
 
     if (request.kind === 'no-ipam') return { addresses: request.ips.map(hostPrefix), allocated: false };
 
-    if (request.kind === 'static') {
-      const assigned: string[] = [];
-      let current = '';
-      try {
-        for (const ip of request.ips) {
-          current = ip;
-          const r = await this.deps.allocator.assignIp({ ip, handleId, attributes, hostname: this.deps.nodeName, intendedUse: IntendedUse.INTENDED_USE_WORKLOAD });
-          assigned.push(r.ip);
-        }
-      } catch (err) {
-        // all or nothing: give back what this ADD took before the failure
-        if (assigned.length > 0) {
-          await this.deps.allocator.releaseIPs({ options: assigned.map((address) => ({ address, handleId, sequenceNumber: '' })) }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
-        }
-        const failure = fromAllocatorError(err, 'error getting IP from IPAM');
-        // Calico's text does not always say which address; the runtime's user needs to know.
-        throw failure.message.includes(current) ? failure : new CniFailure(failure.code, `${failure.message} (requested ${current})`, failure.details);
+    if (request.kind === 'static' || request.kind === 'list') {
+      const requester = ctx.k8s ? { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes } : undefined;
+      const job = new StaticAssignment({ allocator: this.deps.allocator, handOff: this.handOff, log }, handleId, attributes, this.deps.nodeName, requester);
+      let assigned: string[];
+      if (request.kind === 'static') assigned = await job.exact(request.ips);
+      else {
+        // The whole list is checked before anything is allocated.
+        if (this.deps.workloadPools) checkAddressListPools(request.list, await this.readPools());
+        assigned = request.atOrdinal ? await job.exact(request.atOrdinal) : await job.firstFree(request.list);
       }
-      log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned specific addresses');
-      return { addresses: assigned.map(hostPrefix), allocated: true };
+      const handedOff = job.handOffs();
+      log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started), ...(handedOff.length > 0 && { handedOffFrom: handedOff }) }, 'assigned specific addresses');
+      const earlierSandboxes = [...new Set(handedOff.filter((h) => h.reason === 'same-pod').map((h) => h.from))];
+      return { addresses: assigned.map(hostPrefix), allocated: true, ...(earlierSandboxes.length > 0 && { earlierSandboxes }) };
     }
 
     try {

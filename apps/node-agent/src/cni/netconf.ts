@@ -1,4 +1,5 @@
 import { formatIp, parseIp } from '@atoll/ipmath';
+import { PoolRequestError, poolSettingsOfIpamConfig, type PoolSettings } from '@atoll/model';
 import { CniCode, CniFailure } from './errors';
 
 export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
@@ -37,16 +38,6 @@ function fail(message: string): never {
   throw new CniFailure(CniCode.badConfig, message);
 }
 
-function stringList(v: unknown, field: string): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(`ipam.${field} must be a list of pool names or CIDRs`);
-  return v as string[];
-}
-
-/**
- * Calico's flags are strings: assign_ipv4 defaults to true and only "false" turns it off;
- * assign_ipv6 defaults to false and only "true" turns it on.
- */
 function gateway(v: unknown, field: string, version: 4 | 6): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   let ip;
@@ -59,10 +50,14 @@ function gateway(v: unknown, field: string, version: 4 | 6): string | undefined 
   return formatIp(ip);
 }
 
-function calicoFlag(v: unknown, field: string, dflt: boolean): boolean {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'string') fail(`ipam.${field} must be the string "true" or "false", got ${JSON.stringify(v)}`);
-  return dflt ? v !== 'false' : v === 'true';
+/** assign_ipv4/6 and ipv4/6_pools, read as `atollctl ipam explain` reads them (@atoll/model cni/pool-request.ts). */
+function poolSettings(ipam: Record<string, unknown>): PoolSettings {
+  try {
+    return poolSettingsOfIpamConfig(ipam);
+  } catch (err) {
+    if (err instanceof PoolRequestError) fail(err.message);
+    throw err;
+  }
 }
 
 /** The type of Atoll's main plugin in a network configuration. */
@@ -110,10 +105,7 @@ export function parseNetConf(text: string): NetConf {
   return {
     cniVersion: version as CniVersion,
     name: o['name'] as string,
-    assignIpv4: calicoFlag(i['assign_ipv4'], 'assign_ipv4', true),
-    assignIpv6: calicoFlag(i['assign_ipv6'], 'assign_ipv6', false),
-    ipv4Pools: stringList(i['ipv4_pools'], 'ipv4_pools'),
-    ipv6Pools: stringList(i['ipv6_pools'], 'ipv6_pools'),
+    ...poolSettings(i),
     gateways: {
       ...(i['ipv4_gateway'] !== undefined && { 4: gateway(i['ipv4_gateway'], 'ipv4_gateway', 4) }),
       ...(i['ipv6_gateway'] !== undefined && { 6: gateway(i['ipv6_gateway'], 'ipv6_gateway', 6) }),

@@ -31,6 +31,9 @@ function podInfo(p: V1Pod): PodInfo {
     annotations: { ...(p.metadata?.annotations ?? {}) },
     labels: { ...(p.metadata?.labels ?? {}) },
     ...(p.spec?.nodeName && { nodeName: p.spec.nodeName }),
+    ...(p.metadata?.uid && { uid: p.metadata.uid }),
+    ...(p.metadata?.deletionTimestamp && { terminating: true }),
+    ...(p.metadata?.ownerReferences && { ownerReferences: p.metadata.ownerReferences.map((o) => ({ kind: o.kind, name: o.name })) }),
   };
 }
 
@@ -64,6 +67,14 @@ export async function startKubeView(opts: { kubeconfig?: string; nodeName: strin
     async pod(namespace, name) {
       const cached = podInformer.get(name, namespace);
       if (cached) return podInfo(cached);
+      try {
+        return podInfo(await api.readNamespacedPod({ name, namespace }));
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async podLive(namespace, name) {
       try {
         return podInfo(await api.readNamespacedPod({ name, namespace }));
       } catch (err) {

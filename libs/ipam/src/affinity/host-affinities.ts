@@ -5,6 +5,7 @@ import type { ClaimAffinityResult } from '../ipam';
 import { IpamRecords } from '../io';
 import type { IpamContext } from '../resource-view';
 import type { PoolView } from '../types';
+import { POOL_DELETION_CAUSE } from '../history/history-cause';
 import { claimBlock } from './claim';
 import { releaseBlockAffinity } from './release';
 
@@ -68,6 +69,6 @@ export async function releasePoolAffinities(ds: Datastore, poolCidrText: string)
   const records = new IpamRecords(ds);
   for (const a of await records.listAffinities('host')) {
     if (!cidrContainsCidr(poolCidr, a.id.cidr)) continue;
-    await releaseBlockAffinity(ds, { host: a.id.host, cidr: a.id.cidr, requireEmpty: false });
+    await releaseBlockAffinity(ds, { host: a.id.host, cidr: a.id.cidr, requireEmpty: false, historyCause: POOL_DELETION_CAUSE });
   }
 }

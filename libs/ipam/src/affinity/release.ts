@@ -4,6 +4,7 @@ import { Datastore, StoreConflictError } from '@atoll/store';
 import { isEmpty } from '../block';
 import { IpamError, Messages } from '../errors';
 import { affinityChange, blockChange, commitChanges, IpamRecords } from '../io';
+import type { HistoryCause } from '../history/history-cause';
 import { retryOnConflict } from '../retry';
 
 export interface ReleaseBlockAffinityRequest {
@@ -14,6 +15,8 @@ export interface ReleaseBlockAffinityRequest {
   readonly requireEmpty: boolean;
   /** Refuse when the block changed since the caller read it at this sequence number. */
   readonly requiredSequenceNumber?: bigint;
+  /** Why, for the allocation history (a deleted pool records the addresses its blocks still hold). */
+  readonly historyCause?: HistoryCause;
 }
 
 export type ReleaseBlockAffinityOutcome = 'released' | 'not-ours' | 'no-affinity';
@@ -50,7 +53,7 @@ export async function releaseBlockAffinity(ds: Datastore, req: ReleaseBlockAffin
     await commitChanges(ds, [
       affinityChange(id, affinity, null),
       blockChange(block, empty ? null : { ...rest, affinity: null }),
-    ]);
+    ], req.historyCause);
     return 'released';
   });
 }

@@ -5,10 +5,14 @@ import { claimBlock } from '../affinity/claim';
 import { IpamError, Messages } from '../errors';
 import type { AssignIpRequest } from '../ipam';
 import { commitChanges, IpamRecords } from '../io';
+import { historyCause } from '../history/history-cause';
 import { poolContaining } from '../pools/select-pools';
 import { retryOnConflict, RetryableConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
 import { WorkingSet } from './working-set';
+
+/** What the allocation history records for the addresses this writes. */
+const STATIC_CAUSE = historyCause('static');
 
 /**
  * Assigns one specific address (Calico's AssignIP): it must be inside an enabled pool
@@ -63,7 +67,7 @@ export async function assignSpecificIp(
     if (!ws.assignSpecific(cidrText, ordinal, { handleId: req.handleId, attributes: req.attributes })) {
       throw new IpamError('already-assigned', Messages.alreadyAssigned(text));
     }
-    await commitChanges(deps.ds, ws.changes());
+    await commitChanges(deps.ds, ws.changes(), STATIC_CAUSE);
   }, deps.retry);
   return text;
 }

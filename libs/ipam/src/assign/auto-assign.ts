@@ -3,6 +3,7 @@ import { Datastore } from '@atoll/store';
 import { IpamError, Messages } from '../errors';
 import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from '../ipam';
 import { commitChanges, IpamRecords, type BlockRecord, type HandleRecord } from '../io';
+import { historyCause } from '../history/history-cause';
 import { selectPools } from '../pools/select-pools';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
@@ -11,6 +12,9 @@ import { BlockSearch } from './block-search';
 import { HostAffinityCache } from './affinity-cache';
 import { BlockCache } from './block-cache';
 import { WorkingSet } from './working-set';
+
+/** What the allocation history records for the addresses this writes. */
+const AUTO_CAUSE = historyCause('auto');
 
 /** Calico's built-in per-host block limit when neither the request nor the config sets one. */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
@@ -32,7 +36,7 @@ interface FamilyPlan {
 /** A request with its pools chosen, or the error that refuses it before any write. */
 type Plan = { readonly req: AutoAssignRequest; readonly families: readonly FamilyPlan[] } | { readonly req: AutoAssignRequest; readonly error: IpamError };
 
-function resolvePoolRefs(refs: readonly string[] | undefined, pools: readonly PoolView[]): Cidr[] | undefined {
+export function resolvePoolRefs(refs: readonly string[] | undefined, pools: readonly PoolView[]): Cidr[] | undefined {
   if (!refs || refs.length === 0) return undefined;
   return refs.map((ref) => {
     const byName = pools.find((p) => p.name === ref);
@@ -127,7 +131,7 @@ export async function autoAssignBatch(
     const results: AutoAssignResult[] = [];
     for (const plan of runnable) results.push(await assignRequest(search, ws, ctx, plan));
     const changes = ws.changes();
-    deps.blockCache.recordCommit(changes, await commitChanges(deps.ds, changes));
+    deps.blockCache.recordCommit(changes, await commitChanges(deps.ds, changes, AUTO_CAUSE));
     return results;
   }, deps.retry);
 

@@ -1,5 +1,5 @@
 import type { AllocationAttribute, AllocationBlock } from '@atoll/model';
-import { findOrAddAttribute } from './attributes';
+import { compactAttributes, findOrAddAttribute } from './attributes';
 
 export interface BlockAssignment {
   readonly block: AllocationBlock;
@@ -64,6 +64,29 @@ export function assignOrdinal(
     allocations,
     unallocated: block.unallocated.filter((o) => o !== ordinal),
     attributes,
+    sequenceNumberForAllocation: { ...block.sequenceNumberForAllocation, [String(ordinal)]: block.sequenceNumber },
+  };
+}
+
+/**
+ * Gives an allocated ordinal to another handle: the ordinal points at the new attribute
+ * entry and records the block's current sequence number (the write that stores it bumps
+ * the block's), so a release still holding the old number is refused. Undefined when the
+ * ordinal is not allocated (free or cooling down).
+ */
+export function reassignOrdinal(
+  block: AllocationBlock,
+  ordinal: number,
+  opts: { handleId: string; attributes?: Readonly<Record<string, string>> },
+): AllocationBlock | undefined {
+  const current = block.allocations[ordinal];
+  if (current === null || current === undefined || block.attributes[current]?.releasedAt !== undefined) return undefined;
+  const { attributes, index } = findOrAddAttribute(block.attributes, attributeFor(opts.handleId, opts.attributes));
+  const allocations = [...block.allocations];
+  allocations[ordinal] = index;
+  return {
+    ...block,
+    ...compactAttributes({ allocations, attributes }),
     sequenceNumberForAllocation: { ...block.sequenceNumberForAllocation, [String(ordinal)]: block.sequenceNumber },
   };
 }

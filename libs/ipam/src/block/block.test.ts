@@ -9,6 +9,7 @@ import {
   freeCooledDown,
   isEmpty,
   newBlock,
+  reassignOrdinal,
   releaseHandleOrdinals,
   releaseOrdinals,
   withNextSequence,
@@ -197,5 +198,28 @@ describe('block invariants', () => {
     ['an unreferenced attribute', (b: AllocationBlock) => ({ ...b, attributes: [{ handleId: 'x' }] }), 'not referenced'],
   ])('are reported broken for %s', (_name, damage, message) => {
     expect(blockProblems(damage(fresh())).join('\n')).toContain(message);
+  });
+});
+
+describe('reassigning an ordinal to another handle', () => {
+  it('points the ordinal at the new handle, drops the old entry nothing uses, and records the current sequence number', () => {
+    let b = assignFromBlock(fresh(), { num: 2, handleId: 'old', attributes: { pod: 'a' } }).block;
+    b = withNextSequence(b);
+    const next = reassignOrdinal(b, 1, { handleId: 'new', attributes: { pod: 'b' } })!;
+    expect(next.attributes).toEqual([{ handleId: 'old', secondary: { pod: 'a' } }, { handleId: 'new', secondary: { pod: 'b' } }]);
+    expect(next.allocations.slice(0, 2)).toEqual([0, 1]);
+    expect(next.sequenceNumberForAllocation['1']).toBe(b.sequenceNumber);
+    expect(next.sequenceNumberForAllocation['0']).toBe(fresh().sequenceNumber);
+    expect(next.unallocated).toEqual(b.unallocated);
+    const both = reassignOrdinal(next, 0, { handleId: 'new', attributes: { pod: 'b' } })!;
+    expect(both.attributes).toEqual([{ handleId: 'new', secondary: { pod: 'b' } }]);
+    expect(blockProblems(both)).toEqual([]);
+  });
+
+  it('refuses a free ordinal and one cooling down', () => {
+    const b = assignFromBlock(fresh(), { num: 1, handleId: 'old' }).block;
+    expect(reassignOrdinal(b, 5, { handleId: 'new' })).toBeUndefined();
+    const cooling = releaseOrdinals(b, [{ ordinal: 0 }], { now: NOW, cooldownSeconds: 60 }).block;
+    expect(reassignOrdinal(cooling, 0, { handleId: 'new' })).toBeUndefined();
   });
 });

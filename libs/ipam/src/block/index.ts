@@ -1,4 +1,4 @@
-export { assignFromBlock, assignOrdinal } from './assign';
+export { assignFromBlock, assignOrdinal, reassignOrdinal } from './assign';
 export type { BlockAssignment } from './assign';
 export { newBlock, withNextSequence } from './create';
 export {

@@ -13,9 +13,11 @@ import {
   IpamConfig,
   IpamHandle,
 } from '@atoll/model';
-import { Datastore, Kv, Precondition, StoreConflictError, StoreUnavailableError, Mutation } from '@atoll/store';
+import { Datastore, Kv, Precondition, StoreConflictError, StoreLeaseNotFoundError, StoreUnavailableError, Mutation } from '@atoll/store';
 import { withNextSequence } from '../block';
-import { translateStoreError } from './records';
+import type { HistoryCause } from '../history/history-cause';
+import { historyMutation, type BlockTransition } from '../history/transaction-history';
+import { io, translateStoreError } from './records';
 
 // The single place where the engine writes. A change names a key, the revision it was
 // read at (or that it must not exist), and the value to store (null deletes). All the
@@ -30,6 +32,8 @@ export interface Change {
   readonly next: string | null | undefined;
   /** For a block put: the block `next` encodes, so a cache need not decode what was just encoded. */
   readonly written?: AllocationBlock;
+  /** For a block write: the block as read (undefined: new) and as written (null: deleted), for the history. */
+  readonly blockTransition?: BlockTransition;
 }
 
 export type Readable = { revision: bigint } | undefined;
@@ -45,9 +49,9 @@ function expectOf(read: Readable): bigint | 'absent' {
  */
 export function blockChange(read: Kv<AllocationBlock> | undefined, next: AllocationBlock | null): Change {
   const key = read?.key ?? blockKey((next as AllocationBlock).cidr);
-  if (next === null) return { key, expect: expectOf(read), next: null };
+  if (next === null) return { key, expect: expectOf(read), next: null, blockTransition: { before: read?.value, after: null } };
   const written = read === undefined ? next : withNextSequence(next);
-  return { key, expect: expectOf(read), next: encodeBlock(written), written };
+  return { key, expect: expectOf(read), next: encodeBlock(written), written, blockTransition: { before: read?.value, after: written } };
 }
 
 export function handleChange(handleId: string, read: Readable, next: IpamHandle | null): Change {
@@ -118,19 +122,33 @@ const REPLAY_DELAY_MS = 300;
  * the outcome is the same transaction's either way — so it does not go through the
  * conflict-only retry helper.
  */
-export async function commitChanges(ds: Datastore, changes: readonly Change[]): Promise<bigint> {
+export async function commitChanges(ds: Datastore, changes: readonly Change[], cause?: HistoryCause): Promise<bigint> {
   if (!writes(changes)) return 0n;
   const txn = toTransaction(changes);
+  // The history record of what this transaction assigns and releases rides in it: it
+  // exists if and only if the transaction commits.
+  const recording = await io(() => historyMutation(ds, changes, cause));
+  if (recording) txn.mutations.push(recording);
+  try {
+    return await commitSettled(ds, txn, changes);
+  } catch (err) {
+    if (!(err instanceof StoreLeaseNotFoundError) || !recording) throw translateStoreError(err);
+    // The history bucket's lease is gone, so etcd applied nothing: once more with a fresh lease.
+    txn.mutations[txn.mutations.length - 1] = (await io(() => historyMutation(ds, changes, cause, { renewLease: true })))!;
+    return commitSettled(ds, txn, changes).catch((again: unknown) => {
+      throw translateStoreError(again);
+    });
+  }
+}
+
+/** One commit, and the one replay that settles an unknown outcome. */
+async function commitSettled(ds: Datastore, txn: { preconditions: Precondition[]; mutations: Mutation[] }, changes: readonly Change[]): Promise<bigint> {
   try {
     return await commitOnce(ds, txn, changes);
   } catch (err) {
-    if (!(err instanceof StoreUnavailableError)) throw translateStoreError(err);
+    if (!(err instanceof StoreUnavailableError)) throw err;
     await new Promise((resolve) => setTimeout(resolve, REPLAY_DELAY_MS));
-    try {
-      return await commitOnce(ds, txn, changes);
-    } catch (replayErr) {
-      throw translateStoreError(replayErr);
-    }
+    return commitOnce(ds, txn, changes);
   }
 }
 

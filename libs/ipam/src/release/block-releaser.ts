@@ -5,6 +5,7 @@ import type { BlockCache } from '../assign/block-cache';
 import type { OrdinalRelease } from '../block';
 import { KeyedQueue } from '../keyed-queue';
 import { blockChange, Change, commitChanges, handleChange, IpamRecords, type HandleRecord } from '../io';
+import { releaseBatchCause } from '../history/release-cause';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import {
   BlockReleaseOutcome,
@@ -72,7 +73,7 @@ export class BlockReleaser {
       const changes: Change[] = [];
       if (plan.blockChanged && block) changes.push(blockChange(block, plan.nextBlock));
       changes.push(...handleChanges(cidrText, plan.handleEffects, handles));
-      this.deps.blockCache.recordCommit(changes, await commitChanges(this.deps.ds, changes));
+      this.deps.blockCache.recordCommit(changes, await commitChanges(this.deps.ds, changes, releaseBatchCause(tasks)));
       return [...plan.outcomes];
     }, this.deps.retry);
   }

@@ -3,9 +3,13 @@ import { Datastore } from '@atoll/store';
 import { isEmpty, ordinalsOfHandle, releaseHandleOrdinals } from '../block';
 import { IpamError, Messages } from '../errors';
 import { blockChange, Change, commitChanges, handleChange, IpamRecords } from '../io';
+import { historyCause } from '../history/history-cause';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { BlockReleaser } from './block-releaser';
 import type { HandleLocations } from './handle-locations';
+
+/** What the allocation history records for the addresses this writes. */
+const RELEASE_HANDLE_CAUSE = historyCause('release-handle');
 
 export interface ReleaseByHandleDeps {
   readonly ds: Datastore;
@@ -74,7 +78,7 @@ async function releaseAcrossBlocks(deps: ReleaseByHandleDeps, handleId: string):
       changes.push(blockChange(block, isEmpty(r.block) && r.block.affinity === null ? null : r.block));
     }
     changes.push(handleChange(handleId, handle, null));
-    await commitChanges(deps.ds, changes);
+    await commitChanges(deps.ds, changes, RELEASE_HANDLE_CAUSE);
     return freed;
   }, deps.retry);
 }

@@ -64,6 +64,7 @@ async function releaseInBlock(
       ordinal: ordinalOf(cidr, it.ip),
       ...(it.handleId !== undefined && { handleId: it.handleId }),
       ...(it.sequenceNumber !== undefined && { sequenceNumber: it.sequenceNumber }),
+      ...(it.historyKind !== undefined && { historyKind: it.historyKind }),
     })),
     ctx.config.ipCooldownSeconds,
   );

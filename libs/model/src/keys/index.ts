@@ -5,6 +5,8 @@ export {
   blockPrefix,
   handleKey,
   handlePrefix,
+  historyPrefix,
+  historyRecordKey,
   ipamConfigKey,
   parseAffinityKey,
   parseBlockKey,

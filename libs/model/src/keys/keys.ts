@@ -106,3 +106,17 @@ export function parseHandleKey(key: string): string | undefined {
 export function ipamConfigKey(): string {
   return `${IPAM}/config`;
 }
+
+// Atoll's own allocation history lives beside Calico's data, under its own root, so a
+// Calico reader never sees it and a migrated datastore simply has none before the switch.
+const HISTORY = '/atoll/history/v1';
+
+/** One history record (all the events of one committed transaction); `id` sorts by time. */
+export function historyRecordKey(id: string): string {
+  assertSegment('history record id', id);
+  return `${HISTORY}/${id}`;
+}
+
+export function historyPrefix(): string {
+  return `${HISTORY}/`;
+}

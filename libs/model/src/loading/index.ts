@@ -4,3 +4,4 @@ export { ResourceLoadError } from './load-error';
 export type { LoadProblem } from './load-error';
 export { dumpResource } from './dump-resource';
 export type { DumpFormat } from './dump-resource';
+export { parseYamlDocument } from './yaml-document';

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { Cidr, formatCidr } from '@atoll/ipmath';
+
+// How Calico's Kubernetes datastore names its IPAM objects (libcalico-go names.CIDRToName
+// and the affinity/handle clients), and the labels it puts on affinities for listing.
+
+/** `10.0.0.0/26` → `10-0-0-0-26`; `fd00::/122` → `fd00---122`. */
+export function cidrToName(cidr: Cidr): string {
+  return formatCidr(cidr).replace(/[.:/]/g, '-');
+}
+
+const AFFINITY_NAME_LIMIT = 253;
+
+/** `<node>-<cidr name>`, shortened with an 11-hex sha256 suffix at 253 characters or more. */
+export function affinityName(node: string, cidr: Cidr): string {
+  const cidrName = cidrToName(cidr);
+  const name = `${node}-${cidrName}`;
+  if (name.length < AFFINITY_NAME_LIMIT) return name;
+  const kept = node.slice(0, 252 - cidrName.length - 13);
+  const hash = createHash('sha256').update(`${node}+${cidrName}`).digest('hex').slice(0, 11);
+  return `${kept}-${cidrName}-${hash}`;
+}
+
+/** The object name of a handle: its ID lowercased (the ID itself is in spec.handleID). */
+export function handleName(handleId: string): string {
+  return handleId.toLowerCase();
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 without padding (Go's base32.StdEncoding.WithPadding(NoPadding)). */
+function base32NoPad(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export const AFFINITY_LABELS = {
+  hostnameHash: 'projectcalico.org/hostname-hash',
+  affinityType: 'projectcalico.org/affinity-type',
+  ipVersion: 'projectcalico.org/ip-version',
+} as const;
+
+/** The labels Calico lists a host's affinities by (EnsureBlockAffinityLabels). */
+export function affinityLabels(node: string, type: string, cidr: Cidr): Record<string, string> {
+  return {
+    [AFFINITY_LABELS.hostnameHash]: base32NoPad(createHash('sha3-256').update(node).digest()),
+    [AFFINITY_LABELS.affinityType]: type,
+    [AFFINITY_LABELS.ipVersion]: String(cidr.version),
+  };
+}

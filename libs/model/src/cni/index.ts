@@ -1,0 +1,2 @@
+export { PoolAnnotations, SpecificAddressAnnotations, PoolRequestError, poolSettingsOfIpamConfig, resolvePoolRequest } from './pool-request';
+export type { PoolAnnotationEffect, PoolSettings, ResolvedPoolRequest } from './pool-request';
