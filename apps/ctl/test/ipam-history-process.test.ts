@@ -17,6 +17,7 @@ interface JsonHolding {
   namespace: string | null;
   pod: string | null;
   node: string | null;
+  attributes: Record<string, string>;
   assigned: { at: string; kind: string } | null;
   released: { at: string; kind: string } | null;
   notes: { at: string; kind: string }[];
@@ -89,6 +90,8 @@ describe('atollctl ipam history against running allocators', () => {
     await c.ipam.releaseByHandle({ handleId: 'k8s-pod-network.web' });
     const h = await only(ip);
     expect([h.pod, h.namespace, h.node, h.handle]).toEqual(['web', 'default', 'node-1', 'k8s-pod-network.web']);
+    // the allocator's request tag (kept in etcd to undo abandoned assignments) is not shown
+    expect(h.attributes).toEqual(podAttributes('web'));
     expect([h.assigned?.kind, h.released?.kind]).toEqual(['auto', 'release-handle']);
     expect(h.assigned!.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });

@@ -2,6 +2,7 @@ import { unaryHandlers, type AsyncHandlers, type HistoryMoment as WireMoment, ty
 import { formatIp, tryParseIp } from '@atoll/ipmath';
 import { holdingsOf, IpamError, queryHoldings, readHistory, type HistoryMoment, type Holding, type HoldingQuery } from '@atoll/ipam';
 import type { Datastore } from '@atoll/store';
+import { withoutRequestTag } from '../abandoned-assignments';
 
 // The History gRPC service: reads the retained events from etcd (so every replica, and a
 // restarted one, answers the same) and pairs assignments with their releases.
@@ -50,7 +51,8 @@ function wireHolding(h: Holding): WireHolding {
     ip: h.ip,
     block: h.block,
     handleId: h.handleId ?? '',
-    attributes: { ...h.attributes },
+    // the request tag is the allocator's bookkeeping, not part of who held the address
+    attributes: withoutRequestTag(h.attributes),
     assigned: h.from ? wireMoment(h.from) : undefined,
     released: h.until ? wireMoment(h.until) : undefined,
     notes: h.notes.map(wireMoment),
