@@ -1,4 +1,4 @@
-import { RESOURCES } from './resources';
+import { resourcesOf, type ResourceType } from './resources';
 import type { DiscoveryDocument } from './routes';
 
 // Legacy (unaggregated) discovery documents. kubectl asks for aggregated discovery first
@@ -11,8 +11,8 @@ export const SERVED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+at
 const WRITE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
 
-function apiResourceList() {
-  const resources = Object.values(RESOURCES).flatMap((r) => [
+function apiResourceList(groupVersion: ResourceType['apiVersion']) {
+  const resources = resourcesOf(groupVersion).flatMap((r) => [
     {
       name: r.name,
       singularName: r.singularName,
@@ -24,7 +24,7 @@ function apiResourceList() {
     },
     { name: `${r.name}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: STATUS_VERBS },
   ]);
-  return { kind: 'APIResourceList', groupVersion: 'v1', resources };
+  return { kind: 'APIResourceList', groupVersion, resources };
 }
 
 export function discoveryDocument(document: DiscoveryDocument, serverAddress: string): object {
@@ -36,9 +36,13 @@ export function discoveryDocument(document: DiscoveryDocument, serverAddress: st
         serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
       };
     case 'apiV1':
-      return apiResourceList();
-    case 'apis':
-      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+      return apiResourceList('v1');
+    case 'appsV1':
+      return apiResourceList('apps/v1');
+    case 'apis': {
+      const version = { groupVersion: 'apps/v1', version: 'v1' };
+      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'apps', versions: [version], preferredVersion: version }] };
+    }
     case 'version':
       return {
         ...SERVED_VERSION,

@@ -25,7 +25,7 @@ export interface ListOptions {
 
 export interface ObjectList {
   kind: string;
-  apiVersion: 'v1';
+  apiVersion: string;
   metadata: { resourceVersion: string };
   items: KubeObject[];
 }
@@ -75,7 +75,7 @@ export class ResourceOperations {
     const { items, resourceVersion } = this.store.list(resource, type.namespaced ? opts.namespace : undefined);
     return {
       kind: type.listKind,
-      apiVersion: 'v1',
+      apiVersion: type.apiVersion,
       metadata: { resourceVersion: String(resourceVersion) },
       // The apiserver omits kind and apiVersion on list items; clients must not rely on them.
       items: items.filter(matches).map(({ kind: _k, apiVersion: _a, ...rest }) => rest as KubeObject),
@@ -164,8 +164,10 @@ export class ResourceOperations {
       }
     }
     if (resource === 'namespaces') {
-      for (const pod of this.store.list('pods', name).items) {
-        this.store.commit(this.ref('pods', name, pod.metadata.name!), null, { kind: 'present' });
+      for (const resource of ['pods', 'statefulsets'] as const) {
+        for (const obj of this.store.list(resource, name).items) {
+          this.store.commit(this.ref(resource, name, obj.metadata.name!), null, { kind: 'present' });
+        }
       }
     }
     return this.store.commit(ref, null, expect).object;
@@ -206,13 +208,14 @@ export class ResourceOperations {
 
   /** A deep copy of `input` with kind/apiVersion filled in, or a 400 if it is not one of ours. */
   private candidate(type: ResourceType, input: unknown): KubeObject {
-    if (!isPlainObject(input)) throw badRequest(`${type.kind} in version "v1" cannot be handled: body must be an object`);
+    const version = type.apiVersion.split('/').pop()!;
+    if (!isPlainObject(input)) throw badRequest(`${type.kind} in version "${version}" cannot be handled: body must be an object`);
     const obj = structuredClone(input) as KubeObjectInput;
-    if (obj.apiVersion !== undefined && obj.apiVersion !== 'v1') {
-      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (v1)`);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== type.apiVersion) {
+      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${type.apiVersion})`);
     }
     if (obj.kind !== undefined && obj.kind !== type.kind) {
-      throw badRequest(`${obj.kind} in version "v1" cannot be handled as a ${type.kind}`);
+      throw badRequest(`${obj.kind} in version "${version}" cannot be handled as a ${type.kind}`);
     }
     if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw badRequest('metadata must be an object');
     const metadata = obj.metadata ?? {};
@@ -220,7 +223,7 @@ export class ResourceOperations {
     this.validateStringMap(type, metadata.name ?? '', 'annotations', metadata.annotations);
     // kind and apiVersion first, as the apiserver serialises them
     const { kind: _k, apiVersion: _a, metadata: _m, ...rest } = obj;
-    return { kind: type.kind, apiVersion: 'v1', metadata, ...rest };
+    return { kind: type.kind, apiVersion: type.apiVersion, metadata, ...rest };
   }
 
   private validateStringMap(type: ResourceType, name: string, field: string, map: unknown): void {

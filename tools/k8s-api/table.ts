@@ -1,4 +1,4 @@
-import type { ResourceName } from './resources';
+import { RESOURCES, type ResourceName } from './resources';
 import type { KubeObject } from './types';
 
 // Server-side printing (meta.k8s.io Table) for kubectl get. Without it kubectl falls back
@@ -163,6 +163,7 @@ const COLUMNS: Readonly<Record<ResourceName, Column[]>> = {
   pods: podColumns,
   namespaces: namespaceColumns,
   nodes: nodeColumns,
+  statefulsets: [nameColumn, ageColumn],
 };
 
 /** `includeObject` query parameter: what each row carries besides its cells. */
@@ -191,7 +192,7 @@ export function toTable(
         : {
             object:
               includeObject === 'Object'
-                ? { ...o, kind, apiVersion: 'v1' }
+                ? { ...o, kind, apiVersion: RESOURCES[resource].apiVersion }
                 : { kind: 'PartialObjectMetadata', apiVersion, metadata: o.metadata },
           }),
     })),

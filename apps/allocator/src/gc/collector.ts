@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { NO_POOL_LABEL, poolLabeller, publishCandidates, UNKNOWN_NODE_LABEL, type GcMetrics } from './gc-metrics';
 import type { KubeView } from './kube-view';
+import { StickyReleases } from './sticky-releases';
 
 export interface LeakCollectorDeps {
   readonly engine: Pick<IpamEngine, 'releaseIPs' | 'releaseHostAffinities'>;
@@ -48,6 +49,8 @@ export interface PassReport {
   readonly emptyBlocksReleased: string[];
   readonly nodesReleased: string[];
   readonly cooledDownFreed: number;
+  /** Sticky StatefulSet addresses released because their pod identity ended (sticky-releases.ts). */
+  readonly stickyReleased: string[];
 }
 
 const RETRY_AFTER_ERROR_MS = 5000;
@@ -64,6 +67,7 @@ const RETRY_AFTER_ERROR_MS = 5000;
  */
 export class LeakCollector {
   private readonly planner: CollectionPlanner;
+  private readonly sticky: StickyReleases;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private nextRunAt = Infinity;
@@ -78,6 +82,7 @@ export class LeakCollector {
   ) {
     this.planner = new CollectionPlanner({ gracePeriodMs: opts.gracePeriodMs, ...(opts.maxReleasesPerPass !== undefined && { maxReleasesPerPass: opts.maxReleasesPerPass }) });
     this.now = deps.now ?? Date.now;
+    this.sticky = new StickyReleases({ engine: deps.engine, kube: deps.kube, metrics: deps.metrics, log: deps.log, shouldStop: () => this.shouldStop() }, opts.gracePeriodMs);
   }
 
   /** Starts periodic passes (the first at once) and ones triggered by node deletions. */
@@ -145,7 +150,7 @@ export class LeakCollector {
 
   private async pass(): Promise<PassReport> {
     const { kube, operations, log } = this.deps;
-    const report = { candidates: 0, confirmed: 0, released: [] as string[], refused: [] as string[], resurrected: [] as string[], emptyBlocksReleased: [] as string[], nodesReleased: [] as string[], cooledDownFreed: 0 };
+    const report = { candidates: 0, confirmed: 0, released: [] as string[], refused: [] as string[], resurrected: [] as string[], emptyBlocksReleased: [] as string[], nodesReleased: [] as string[], cooledDownFreed: 0, stickyReleased: [] as string[] };
     if (this.shouldStop()) return { ...report, skipped: 'not the leader' };
     if (!kube.synced()) return { ...report, skipped: 'the Kubernetes caches are not synced' };
 
@@ -168,6 +173,8 @@ export class LeakCollector {
       if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
       await this.releaseHandle(release, report, poolOf);
     }
+    if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
+    report.stickyReleased.push(...(await this.sticky.pass(scan.allocations, this.now())));
     if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
     for (const block of plan.emptyBlocks) {
       if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
