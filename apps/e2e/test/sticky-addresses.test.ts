@@ -3,9 +3,11 @@ import { DemoCluster } from '@atoll/test-tools';
 
 // atoll.io/sticky through the built binaries (atoll-ipam, node agents, allocator, etcd,
 // the Kubernetes API stand-in): a StatefulSet pod keeps its addresses across sandboxes and
-// pods, on any node; DEL parks them under the pod identity's handle instead of freeing them.
+// pods, on any node; DEL parks them under the pod identity's handle instead of freeing them;
+// the allocator's leak collector releases them once their StatefulSet ordinal is gone.
 const PREFIX = 'atoll-sticky-';
 const GRACE_MS = 2000;
+const LEAK_GRACE = '2s';
 const STICKY = { 'atoll.io/sticky': 'true' };
 const addresses = (r: { json?: unknown }) => ((r.json as { ips?: { address: string }[] }).ips ?? []).map((i) => i.address);
 const errorOf = (r: { json?: unknown }) => r.json as { code: number; msg: string };
@@ -14,9 +16,20 @@ describe('sticky addresses for StatefulSet pods (atoll.io/sticky)', () => {
   let cluster: DemoCluster;
   let client: AllocatorClients;
   let seq = 0;
+  const sets = new Set<string>();
 
-  const createPod = async (name: string, node: string, annotations: Record<string, string>, opts: { set?: string; namespace?: string } = {}) =>
-    (
+  /** The StatefulSet object the collector judges sticky addresses by (tests create its pods themselves). */
+  const ensureSet = async (namespace: string, set: string, podAnnotations: Record<string, string>) => {
+    if (sets.has(`${namespace}/${set}`)) return;
+    sets.add(`${namespace}/${set}`);
+    // the template says sticky when the pod does; a pod made sticky by its namespace has a template without the annotation
+    const sticky = podAnnotations['atoll.io/sticky'] !== undefined ? { 'atoll.io/sticky': podAnnotations['atoll.io/sticky'] } : {};
+    await cluster.kube.createStatefulSet({ metadata: { name: set, namespace }, spec: { replicas: 10, template: { metadata: { annotations: sticky } } } });
+  };
+
+  const createPod = async (name: string, node: string, annotations: Record<string, string>, opts: { set?: string; namespace?: string } = {}) => {
+    if (opts.set) await ensureSet(opts.namespace ?? 'default', opts.set, annotations);
+    return (
       await cluster.kube.createPod({
         metadata: {
           name,
@@ -27,6 +40,7 @@ describe('sticky addresses for StatefulSet pods (atoll.io/sticky)', () => {
         spec: { nodeName: node, containers: [{ name: 'c', image: 'none' }] },
       })
     ).metadata.uid!;
+  };
   type Sandbox = { name: string; node: string; namespace: string; containerId: string; uid: string };
   const add = async (sb: Sandbox) => cluster.ipamOnly({ node: sb.node, name: sb.name, namespace: sb.namespace, containerId: sb.containerId, podUid: sb.uid });
   const del = async (sb: Sandbox) => (await cluster.ipamOnly({ node: sb.node, name: sb.name, namespace: sb.namespace, containerId: sb.containerId, podUid: sb.uid, command: 'DEL' })).code;
@@ -43,7 +57,7 @@ describe('sticky addresses for StatefulSet pods (atoll.io/sticky)', () => {
   const holderOf = (ip: string) => client.staticIps.getHolder({ ip: ip.split('/')[0]! });
 
   beforeAll(async () => {
-    cluster = await DemoCluster.start({ prefix: PREFIX, nodes: ['node-1', 'node-2', 'node-3'], agentArgs: ['--static-handoff-grace', `${GRACE_MS / 1000}s`] });
+    cluster = await DemoCluster.start({ prefix: PREFIX, nodes: ['node-1', 'node-2', 'node-3'], agentArgs: ['--static-handoff-grace', `${GRACE_MS / 1000}s`], leakGracePeriod: LEAK_GRACE });
     client = connectAllocator(cluster.allocator.address);
     const pool = (name: string, cidr: string) => `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n  blockSize: 26\n`;
     expect(await cluster.atollctl(['apply', '-f', '-'], pool('v4', '10.66.0.0/16'))).toMatchObject({ code: 0 });
@@ -137,7 +151,8 @@ describe('sticky addresses for StatefulSet pods (atoll.io/sticky)', () => {
     expect(await del(old.sb)).toBe(0); // parked, but the earlier pod still exists
     expect(errorOf(await add(next))).toEqual(expect.objectContaining({ code: 11, msg: `address ${plain} is still held by pod default/t-0 (terminating)` }));
     await cluster.kube.deletePod('default', 't-0', { gracePeriodSeconds: 0 });
-    expect(addresses(await add(next))).toEqual([ip]);
+    const uid = await createPod('t-0', 'node-2', STICKY, { set: 't' });
+    expect(addresses(await add({ ...next, uid }))).toEqual([ip]);
   });
 
   it('gives the address of a force-deleted pod whose sandbox got no DEL to the next pod only after the grace', async () => {
@@ -176,5 +191,16 @@ describe('sticky addresses for StatefulSet pods (atoll.io/sticky)', () => {
     }
     expect(new Set(first).size).toBe(5);
     for (const [ordinal, ip] of first.entries()) expect((await holderOf(ip)).handleId).toBe(`atoll-sticky.default.web.${ordinal}`);
+
+    // scaled to 2: web-2..4 stop (their DELs park the addresses) and the collector releases them after its grace
+    await cluster.kube.patchStatefulSet('default', 'web', { spec: { replicas: 2 } });
+    for (const sb of live.slice(2)) await stopPod(sb);
+    const freed = async () => (await Promise.all(first.slice(2).map((ip) => holderOf(ip).then(() => false, () => true)))).every(Boolean);
+    const deadline = Date.now() + 30_000;
+    while (!(await freed()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 250));
+    expect(await freed()).toBe(true);
+    for (const [ordinal, ip] of first.slice(0, 2).entries()) expect((await holderOf(ip)).handleId).toBe(`atoll-sticky.default.web.${ordinal}`);
+    const metrics = await (await fetch(`${cluster.allocator.metricsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^atoll_sticky_releases_total\{reason="scaled-down"\} 3$/m);
   }, 600_000);
 });

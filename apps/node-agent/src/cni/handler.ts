@@ -196,8 +196,10 @@ export class CniHandler {
       const requester = { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes, sandbox: sandboxHandle };
       const kept = await this.sticky!.reclaim(identity, requester);
       if (kept.ips.length > 0) {
-        log.info({ ips: kept.ips, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned the sticky addresses');
-        return { addresses: kept.ips.map(hostPrefix), allocated: true, sticky: true, ...(kept.earlierSandboxes.length > 0 && { earlierSandboxes: kept.earlierSandboxes }) };
+        // As when first given: an auto-assigned address with its block's prefix, a list entry as a host address.
+        const addresses = request.kind === 'auto' ? await Promise.all(kept.ips.map((ip) => this.withBlockPrefix(ip))) : kept.ips.map(hostPrefix);
+        log.info({ ips: addresses, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned the sticky addresses');
+        return { addresses, allocated: true, sticky: true, ...(kept.earlierSandboxes.length > 0 && { earlierSandboxes: kept.earlierSandboxes }) };
       }
     }
 
@@ -236,6 +238,15 @@ export class CniHandler {
       return { addresses: ips, allocated: true, ...(identity && { sticky: true }) };
     } catch (err) {
       throw fromAllocatorError(err, 'failed to assign an IP address');
+    }
+  }
+
+  private async withBlockPrefix(ip: string): Promise<string> {
+    try {
+      const { block } = await this.deps.allocator.getAssignmentAttributes({ ip });
+      return `${ip}/${block.split('/')[1]}`;
+    } catch (err) {
+      throw fromAllocatorError(err, `failed to read the block of sticky address ${ip}`);
     }
   }
 
