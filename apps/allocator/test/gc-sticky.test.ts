@@ -20,6 +20,8 @@ class FakeKube implements KubeView {
   readonly sets = new Map<string, GcStatefulSet>();
   readonly namespaces = new Map<string, Record<string, string>>();
   synced = () => true;
+  setsSynced = true;
+  statefulSetsSynced = () => this.setsSynced;
   pod = (ns: string, name: string) => this.pods.get(`${ns}/${name}`);
   nodeNames = () => new Set(['n1']);
   getPodLive = async (ns: string, name: string) => this.pods.get(`${ns}/${name}`);
@@ -107,6 +109,13 @@ describe('the leak collector and sticky StatefulSet addresses (in-process, real 
     expect(await Promise.all(all.map((h) => held(h.handleId)))).toEqual([1, 1, 0, 0, 0]);
     expect(await releases()).toEqual([['scaled-down', 3]]);
     expect(logLines.filter((l) => l['msg'] === 'released sticky addresses')).toContainEqual(expect.objectContaining({ handle: 'atoll-sticky-idle.db.pg.4', identity: 'db/pg/4', reason: 'scaled-down', addresses: [all[4]!.ip] }));
+  });
+
+  it('judges nothing while the StatefulSet cache is not synced', async () => {
+    const h = await sticky('pg', 0);
+    kube.setsSynced = false;
+    for (const t of [T0, T0 + GRACE + 1, T0 + 5 * GRACE]) expect((await at(t)).stickyReleased).toEqual([]);
+    expect(await held(h.handleId)).toBe(1);
   });
 
   it('keeps them when the set grows back within the grace', async () => {

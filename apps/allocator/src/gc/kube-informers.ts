@@ -92,7 +92,8 @@ export function startKubeInformers(kc: KubeConfig, log: Logger): KubeView {
   sets.start();
 
   return {
-    synced: () => pods.synced && nodes.synced && sets.synced,
+    synced: () => pods.synced && nodes.synced,
+    statefulSetsSynced: () => sets.synced,
     pod(namespace, name) {
       const p = pods.informer.get(name, namespace);
       return p && gcPodOf(p);

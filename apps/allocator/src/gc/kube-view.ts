@@ -13,7 +13,7 @@ export interface GcStatefulSet {
  * is an ES module jest cannot load); tests of the collector use a fake.
  */
 export interface KubeView {
-  /** True once every cache holds a complete list, and false again while one re-lists after an error. */
+  /** True once the pod and node caches hold a complete list, and false again while one re-lists after an error. */
   synced(): boolean;
   /** A pod from the cache. */
   pod(namespace: string, name: string): GcPod | undefined;
@@ -21,6 +21,8 @@ export interface KubeView {
   nodeNames(): ReadonlySet<string>;
   /** A pod read from the API server now; undefined when it does not exist. Throws on other failures. */
   getPodLive(namespace: string, name: string): Promise<GcPod | undefined>;
+  /** True once the StatefulSet cache holds a complete list (sticky addresses are judged only then). */
+  statefulSetsSynced(): boolean;
   /** A StatefulSet from the cache. */
   statefulSet(namespace: string, name: string): GcStatefulSet | undefined;
   /** A StatefulSet read from the API server now; undefined when it does not exist. */

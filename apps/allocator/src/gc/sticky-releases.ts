@@ -45,6 +45,8 @@ export class StickyReleases {
 
   /** Releases the sticky handles among `allocations` whose identity has ended for the grace; resolves to the addresses released. */
   async pass(allocations: readonly Allocation[], now: number): Promise<string[]> {
+    // Without a complete list of sets every identity would look ended: wait for the cache.
+    if (!this.deps.kube.statefulSetsSynced()) return [];
     const byHandle = new Map<string, Allocation[]>();
     for (const a of allocations) {
       if (!parseStickyHandle(a.handleId)) continue;
