@@ -172,6 +172,21 @@ describe('sticky addresses for StatefulSet pods (atoll.io/sticky)', () => {
     expect(await holderOf(ip!)).toMatchObject({ handleId: 'atoll-sticky.default.f.0', attributes: { node: 'node-2', podUid: next.sb.uid } });
   });
 
+  it('lets atollctl show a sticky address with its identity, and release it on purpose', async () => {
+    const p = await startPod('rel-0', 'node-1', STICKY, { set: 'rel' });
+    const ip = addresses(p.r)[0]!.split('/')[0]!;
+    await stopPod(p.sb);
+    const show = await cluster.atollctl(['ipam', 'show', `--ip=${ip}`]);
+    expect(show.stdout).toContain('Handle ID: atoll-sticky-idle.default.rel.0\n');
+    expect(show.stdout).toContain('Sticky: kept for StatefulSet pod identity default/rel/0 (namespace/set/ordinal); no sandbox uses it now\n');
+    expect(await cluster.atollctl(['ipam', 'release', `--ip=${ip}`])).toMatchObject({ code: 0 });
+    await expect(client.ipam.ipsByHandle({ handleId: 'atoll-sticky-idle.default.rel.0' })).rejects.toMatchObject({ code: 'not-found' });
+    // the ordinal's next pod starts afresh, under its identity again
+    const next = await startPod('rel-0', 'node-2', STICKY, { set: 'rel' });
+    expect(next.r.code).toBe(0);
+    expect((await holderOf(addresses(next.r)[0]!)).handleId).toBe('atoll-sticky.default.rel.0');
+  });
+
   it('keeps the addresses of a StatefulSet of 5 pods recreated 20 times across 3 nodes', async () => {
     const nodes = ['node-1', 'node-2', 'node-3'];
     const first: string[] = [];
