@@ -112,10 +112,13 @@ export class RuntimeCluster {
    * Creates the pod in Kubernetes, bound to `node`, then its sandbox through the CRI. A
    * refused sandbox rejects with the runtime's CriError, after the pod is deleted again.
    */
-  async runPod(node: string, opts: { name: string; namespace?: string; annotations?: Record<string, string> }): Promise<RuntimePod> {
+  async runPod(node: string, opts: { name: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: readonly object[] }): Promise<RuntimePod> {
     const n = this.node(node);
     const namespace = opts.namespace ?? 'default';
-    const created = await this.kube.createPod({ metadata: { name: opts.name, namespace, annotations: opts.annotations ?? {} }, spec: { nodeName: n.name, containers: [{ name: 'c', image: 'none' }] } });
+    const created = await this.kube.createPod({
+      metadata: { name: opts.name, namespace, annotations: opts.annotations ?? {}, ...(opts.ownerReferences && { ownerReferences: [...opts.ownerReferences] }) },
+      spec: { nodeName: n.name, containers: [{ name: 'c', image: 'none' }] },
+    });
     const uid = String(created.metadata.uid);
     let id: string;
     try {

@@ -1,5 +1,5 @@
 import { CALICO_CRD_API_VERSION } from './calico-crds';
-import { RESOURCES } from './resources';
+import { RESOURCES, resourcesOf } from './resources';
 import type { DiscoveryDocument } from './routes';
 
 // Legacy (unaggregated) discovery documents. kubectl asks for aggregated discovery first
@@ -12,9 +12,11 @@ export const SERVED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+at
 const WRITE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
 
-function apiResourceList(groupVersion = 'v1') {
+function apiResourceList(groupVersion: string) {
   const core = groupVersion === 'v1';
-  const resources = Object.values(RESOURCES).filter((r) => r.apiVersion === groupVersion).flatMap((r) => [
+  // Calico's custom resources have no status subresource; core and apps kinds do.
+  const withStatus = !groupVersion.startsWith('crd.');
+  const resources = resourcesOf(groupVersion).flatMap((r) => [
     {
       name: r.name,
       singularName: r.singularName,
@@ -24,13 +26,12 @@ function apiResourceList(groupVersion = 'v1') {
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
     },
-    // Calico's custom resources have no status subresource.
-    ...(core ? [{ name: `${r.name}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: STATUS_VERBS }] : []),
+    ...(withStatus ? [{ name: `${r.name}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: STATUS_VERBS }] : []),
   ]);
   return { kind: 'APIResourceList', ...(core ? {} : { apiVersion: 'v1' }), groupVersion, resources };
 }
 
-/** The API groups served besides core v1 (Calico's custom resources). */
+/** The API groups served besides core v1 (apps for StatefulSets, Calico's custom resources). */
 function apiGroupList() {
   const groupVersions = [...new Set(Object.values(RESOURCES).map((r) => r.apiVersion).filter((v) => v.includes('/')))];
   const groups = groupVersions.map((gv) => {
@@ -50,7 +51,9 @@ export function discoveryDocument(document: DiscoveryDocument, serverAddress: st
         serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
       };
     case 'apiV1':
-      return apiResourceList();
+      return apiResourceList('v1');
+    case 'appsV1':
+      return apiResourceList('apps/v1');
     case 'apis':
       return apiGroupList();
     case 'calicoCrdV1':

@@ -14,7 +14,7 @@ export function parseGroupRoute(segments: readonly string[]): Route {
   let rest = tail;
   const watchPrefix = rest[0] === 'watch';
   if (watchPrefix) rest = rest.slice(1);
-  const resource: ResourceType | undefined = resourceByName(rest[0] ?? '');
+  const resource: ResourceType | undefined = resourceByName(rest[0] ?? '', `${group}/${version}`);
   if (!resource || resource.apiVersion !== `${group}/${version}` || resource.namespaced) return { kind: 'unknown' };
   if (rest.length === 1) return { kind: 'collection', resource, watchPrefix };
   if (rest.length === 2) return { kind: 'object', resource, name: rest[1]!, watchPrefix };

@@ -164,8 +164,10 @@ export class ResourceOperations {
       }
     }
     if (resource === 'namespaces') {
-      for (const pod of this.store.list('pods', name).items) {
-        this.store.commit(this.ref('pods', name, pod.metadata.name!), null, { kind: 'present' });
+      for (const resource of ['pods', 'statefulsets'] as const) {
+        for (const obj of this.store.list(resource, name).items) {
+          this.store.commit(this.ref(resource, name, obj.metadata.name!), null, { kind: 'present' });
+        }
       }
     }
     return this.store.commit(ref, null, expect).object;
@@ -206,7 +208,7 @@ export class ResourceOperations {
 
   /** A deep copy of `input` with kind/apiVersion filled in, or a 400 if it is not one of ours. */
   private candidate(type: ResourceType, input: unknown): KubeObject {
-    const version = type.apiVersion.split('/').pop();
+    const version = type.apiVersion.split('/').pop()!;
     if (!isPlainObject(input)) throw badRequest(`${type.kind} in version "${version}" cannot be handled: body must be an object`);
     const obj = structuredClone(input) as KubeObjectInput;
     if (obj.apiVersion !== undefined && obj.apiVersion !== type.apiVersion) {

@@ -1,11 +1,12 @@
 import { calicoCrdTypes, type CalicoResourceName } from './calico-crds';
 import type { KubeObject } from './types';
 
-// The three core/v1 resources the stand-in serves, with the parts of the apiserver's
-// per-kind "strategy" that clients can observe: which fields a field selector may use,
-// what a create resets, and that each has a status subresource.
+// The resources the stand-in serves (core/v1 pods, namespaces and nodes; apps/v1
+// statefulsets), with the parts of the apiserver's per-kind "strategy" that clients can
+// observe: which fields a field selector may use, what a create resets, and that each has
+// a status subresource.
 
-export type ResourceName = 'pods' | 'namespaces' | 'nodes' | CalicoResourceName;
+export type ResourceName = 'pods' | 'namespaces' | 'nodes' | 'statefulsets' | CalicoResourceName;
 
 export interface ResourceType {
   readonly name: ResourceName;
@@ -45,6 +46,7 @@ const metadataLabels = {
 
 const pods: ResourceType = {
   name: 'pods',
+  apiVersion: 'v1',
   singularName: 'pod',
   kind: 'Pod',
   listKind: 'PodList',
@@ -71,6 +73,7 @@ const pods: ResourceType = {
 
 const namespaces: ResourceType = {
   name: 'namespaces',
+  apiVersion: 'v1',
   singularName: 'namespace',
   kind: 'Namespace',
   listKind: 'NamespaceList',
@@ -93,6 +96,7 @@ const namespaces: ResourceType = {
 
 const nodes: ResourceType = {
   name: 'nodes',
+  apiVersion: 'v1',
   singularName: 'node',
   kind: 'Node',
   listKind: 'NodeList',
@@ -118,10 +122,34 @@ const calicoCrds = calicoCrdTypes<ResourceType>((facts) => ({
   fieldLabels: metadataLabels,
 }));
 
-export const RESOURCES: Readonly<Record<ResourceName, ResourceType>> = { pods, namespaces, nodes, ...calicoCrds };
+// Only what a StatefulSet's clients read here: spec.replicas (defaulted to 1, as the
+// apiserver does) and spec.template. No controller runs: tests create its pods themselves.
+const statefulsets: ResourceType = {
+  name: 'statefulsets',
+  apiVersion: 'apps/v1',
+  singularName: 'statefulset',
+  kind: 'StatefulSet',
+  listKind: 'StatefulSetList',
+  namespaced: true,
+  shortNames: ['sts'],
+  categories: ['all'],
+  fieldLabels: { ...metadataLabels },
+  prepareForCreate(obj) {
+    const spec = (obj.spec ?? {}) as Record<string, unknown>;
+    obj.spec = { ...spec, replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 1 };
+    obj.status = { replicas: 0 };
+  },
+};
 
-export function resourceByName(name: string): ResourceType | undefined {
-  return Object.prototype.hasOwnProperty.call(RESOURCES, name) ? RESOURCES[name as ResourceName] : undefined;
+export const RESOURCES: Readonly<Record<ResourceName, ResourceType>> = { pods, namespaces, nodes, statefulsets, ...calicoCrds };
+
+/** The kinds of one API group version (`v1`: the core group). */
+export const resourcesOf = (apiVersion: ResourceType['apiVersion']) => Object.values(RESOURCES).filter((r) => r.apiVersion === apiVersion);
+
+/** The kind served under `name` in that group version. */
+export function resourceByName(name: string, apiVersion: ResourceType['apiVersion'] = 'v1'): ResourceType | undefined {
+  const type = Object.prototype.hasOwnProperty.call(RESOURCES, name) ? RESOURCES[name as ResourceName] : undefined;
+  return type?.apiVersion === apiVersion ? type : undefined;
 }
 
 /** Pods created without a namespace land here, as with kubectl's default context. */

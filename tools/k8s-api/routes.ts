@@ -5,9 +5,10 @@ import { resourceByName, type ResourceType } from './resources';
 //   /api/v1/namespaces/NS/pods[/NAME[/status]]   namespaced
 //   /api/v1/pods                                  a namespaced kind across all namespaces
 //   /api/v1/namespaces[/NAME[/status]], /api/v1/nodes[/NAME[/status]]   cluster-scoped
-// each also under the deprecated /api/v1/watch/ prefix, plus discovery and health paths.
+//   /apis/apps/v1/namespaces/NS/statefulsets[/NAME[/status]], /apis/apps/v1/statefulsets
+// each also under the deprecated watch/ prefix, plus discovery and health paths.
 
-export type DiscoveryDocument = 'api' | 'apiV1' | 'apis' | 'version' | 'calicoCrdV1';
+export type DiscoveryDocument = 'api' | 'apiV1' | 'apis' | 'appsV1' | 'version' | 'calicoCrdV1';
 
 export type Route =
   | { readonly kind: 'discovery'; readonly document: DiscoveryDocument }
@@ -35,6 +36,7 @@ const FIXED: Readonly<Record<string, Route>> = {
   '/api': { kind: 'discovery', document: 'api' },
   '/api/v1': { kind: 'discovery', document: 'apiV1' },
   '/apis': { kind: 'discovery', document: 'apis' },
+  '/apis/apps/v1': { kind: 'discovery', document: 'appsV1' },
   '/version': { kind: 'discovery', document: 'version' },
   '/healthz': { kind: 'health' },
   '/livez': { kind: 'health' },
@@ -55,20 +57,25 @@ export function parseRoute(pathname: string): Route {
   if (fixed) return fixed;
 
   const segments = decodeSegments(trimmed);
-  if (segments?.[0] === 'apis') return parseGroupRoute(segments);
-  if (!segments || segments[0] !== 'api' || segments[1] !== 'v1') return UNKNOWN;
-  let rest = segments.slice(2);
+  if (!segments) return UNKNOWN;
+  const core = segments[0] === 'api' && segments[1] === 'v1';
+  const apps = segments[0] === 'apis' && segments[1] === 'apps' && segments[2] === 'v1';
+  // other API groups (Calico's custom resources) have routes of their own
+  if (segments[0] === 'apis' && !apps) return parseGroupRoute(segments);
+  if (!core && !apps) return UNKNOWN;
+  const apiVersion = core ? 'v1' : 'apps/v1';
+  let rest = segments.slice(core ? 2 : 3);
   const watchPrefix = rest[0] === 'watch';
   if (watchPrefix) rest = rest.slice(1);
 
   let namespace: string | undefined;
-  const scoped = rest[0] === 'namespaces' && rest.length >= 3 ? resourceByName(rest[2]!) : undefined;
+  const scoped = rest[0] === 'namespaces' && rest.length >= 3 ? resourceByName(rest[2]!, apiVersion) : undefined;
   if (scoped?.namespaced) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
-  const resource = resourceByName(rest[0] ?? '');
-  if (!resource || resource.apiVersion !== 'v1') return UNKNOWN;
+  const resource = resourceByName(rest[0] ?? '', apiVersion);
+  if (!resource) return UNKNOWN;
 
   if (rest.length === 1) return { kind: 'collection', resource, namespace, watchPrefix };
   // one object of a namespaced kind is only reachable under its namespace

@@ -56,6 +56,11 @@ export interface KubeApiStandIn {
   /** Deletes the pods in it, then the namespace. */
   deleteNamespace(name: string): Promise<KubeObject>;
   createNode(node: string | KubeObjectInput): Promise<KubeObject>;
+  /** apps/v1 StatefulSets: no controller runs, a test creates and deletes the pods itself. */
+  createStatefulSet(set: KubeObjectInput): Promise<KubeObject>;
+  /** A JSON merge patch of the StatefulSet (spec.replicas, its template's annotations…). */
+  patchStatefulSet(namespace: string, name: string, patch: object): Promise<KubeObject>;
+  deleteStatefulSet(namespace: string, name: string): Promise<KubeObject>;
   deleteNode(name: string): Promise<KubeObject>;
   labelNode(name: string, labels: LabelChanges): Promise<KubeObject>;
 
@@ -113,6 +118,9 @@ export async function startKubeApiStandIn(opts: KubeApiStandInOptions = {}): Pro
     deleteNamespace: (name) => run(() => ops.delete('namespaces', '', name)),
     createNode: (node) => run(() => ops.create('nodes', undefined, byName(node))),
     deleteNode: (name) => run(() => ops.delete('nodes', '', name)),
+    createStatefulSet: (set) => run(() => ops.create('statefulsets', undefined, set)),
+    patchStatefulSet: (ns, name, patch) => run(() => ops.mergePatch('statefulsets', ns, name, patch, 'main')),
+    deleteStatefulSet: (ns, name) => run(() => ops.delete('statefulsets', ns, name)),
     labelNode: (name, labels) => run(() => ops.mergePatch('nodes', '', name, { metadata: { labels } }, 'main')),
     resourceVersion: () => store.currentRevision(),
     openWatchCount: server.openWatchCount,

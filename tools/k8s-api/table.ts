@@ -1,4 +1,4 @@
-import type { ResourceName } from './resources';
+import { RESOURCES, type ResourceName } from './resources';
 import type { KubeObject } from './types';
 
 // Server-side printing (meta.k8s.io Table) for kubectl get. Without it kubectl falls back
@@ -163,6 +163,7 @@ const COLUMNS: Readonly<Partial<Record<ResourceName, Column[]>>> = {
   pods: podColumns,
   namespaces: namespaceColumns,
   nodes: nodeColumns,
+  statefulsets: [nameColumn, ageColumn],
 };
 
 /** What the apiserver shows for a custom resource without printer columns. */

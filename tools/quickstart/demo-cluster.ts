@@ -53,13 +53,27 @@ export class DemoCluster {
   ) {}
 
   /** Starts everything; `prefix` names every namespace made (so leftovers can be swept). */
-  static async start(opts: { prefix: string; nodes: readonly string[]; allocatorPort?: number; namespace?: string; agentArgs?: readonly string[] }): Promise<DemoCluster> {
+  static async start(opts: {
+    prefix: string;
+    nodes: readonly string[];
+    allocatorPort?: number;
+    namespace?: string;
+    agentArgs?: readonly string[];
+    /** Runs the allocator's leak collector against the stand-in with this grace period (a Go duration such as `2s`). */
+    leakGracePeriod?: string;
+  }): Promise<DemoCluster> {
     const etcd = await startEtcdCluster();
     const cleanup: (() => Promise<unknown>)[] = [() => etcd.stop()];
     try {
       const kube = await startKubeApiStandIn();
       cleanup.push(() => kube.stop());
-      const allocator = await startAllocatorProcess({ etcdEndpoints: etcd.endpoints, ...(opts.allocatorPort && { grpcPort: opts.allocatorPort }), ...(opts.namespace && { namespace: opts.namespace }) });
+      const gcArgs = opts.leakGracePeriod ? ['--kubeconfig', kube.kubeconfigPath, '--leak-grace-period', opts.leakGracePeriod, '--gc-leader-lease', '1s'] : [];
+      const allocator = await startAllocatorProcess({
+        etcdEndpoints: etcd.endpoints,
+        ...(opts.allocatorPort && { grpcPort: opts.allocatorPort }),
+        ...(opts.namespace && { namespace: opts.namespace }),
+        ...(gcArgs.length > 0 && { extraArgs: gcArgs }),
+      });
       cleanup.push(() => allocator.stop());
       const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atoll-sockets-'));
       const cluster = new DemoCluster(opts.prefix, etcd, kube, allocator, [], socketDir, opts.agentArgs ?? []);

@@ -3,7 +3,8 @@
 // two nodes (network namespaces on one segment), each with its node agent routing host-gw
 // and its own containerd running the CNI plugin that `atoll-node-agent --install-cni`
 // installed — then a default pool, demo pods started through the CRI as the kubelet does
-// (one with a static address), their addresses, pings between them, and `atollctl ipam
+// (one with a static address), their addresses, pings between them, a StatefulSet pod with
+// a sticky address deleted and recreated on the other node, keeping it, and `atollctl ipam
 // show`. Serves until Ctrl-C, then removes every process and namespace it made.
 import net from 'node:net';
 import { RuntimeCluster, type RuntimePod } from '../cluster';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
       const ok = await cluster.ping(from, to, { attempts: 25 });
       say(`  ${from.name.padEnd(9)} → ${to.padEnd(13)} ${ok ? 'ok  ' : 'FAIL'}  ${what}`);
     }
+    await stickyDemo(cluster);
     const show = await cluster.atollctl(['ipam', 'show', '--show-blocks']);
     say(`\n$ atollctl ipam show --show-blocks\n${show.stdout.trimEnd()}`);
     say(`\nServing. In another shell: dist/bin/atollctl --allocator ${cluster.allocator.address} ipam show --ip=192.168.0.1`);
@@ -77,6 +79,23 @@ async function main(): Promise<void> {
     process.stderr.write(`quickstart failed: ${(err as Error).message}\n`);
     await stop(1);
   }
+}
+
+/** A StatefulSet pod with `atoll.io/sticky: "true"`: deleted, then recreated on the other node with the same address. */
+async function stickyDemo(cluster: RuntimeCluster): Promise<void> {
+  const sticky = { 'atoll.io/sticky': 'true' };
+  const set = await cluster.kube.createStatefulSet({ metadata: { name: 'db', namespace: 'default' }, spec: { replicas: 1, template: { metadata: { annotations: sticky } } } });
+  const owner = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: set.metadata.uid, controller: true }];
+  say('\nA StatefulSet pod with a sticky address (atoll.io/sticky: "true"):');
+  const first = await cluster.runPod('node-1', { name: 'db-0', annotations: sticky, ownerReferences: owner });
+  say(`  db-0      on node-1  ${first.ips.join(', ')}`);
+  await cluster.deletePod(first);
+  say('  db-0 deleted (sandbox stopped, pod object gone); the address stays with db/db/0');
+  const second = await cluster.runPod('node-2', { name: 'db-0', annotations: sticky, ownerReferences: owner });
+  const kept = second.ips.join(',') === first.ips.join(',');
+  say(`  db-0      on node-2  ${second.ips.join(', ')}   ${kept ? '(recreated on the other node: same address)' : '(CHANGED: expected the same address)'}`);
+  const show = await cluster.atollctl(['ipam', 'show', `--ip=${second.ips[0]!.split('/')[0]}`]);
+  say(`\n$ atollctl ipam show --ip=${second.ips[0]!.split('/')[0]}\n${show.stdout.trimEnd()}`);
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -29,6 +29,10 @@ class FakeKube implements KubeView {
     return this.pods.get(`${ns}/${name}`);
   };
   nodeExistsLive = async (name: string) => this.nodes.has(name);
+  statefulSetsSynced = () => true;
+  statefulSet = () => undefined;
+  getStatefulSetLive = async () => undefined;
+  getNamespaceAnnotationsLive = async () => undefined;
   onNodeDeleted = () => undefined;
   stop = async () => undefined;
   runPod(name: string, ips: string[], node = 'n1') {

@@ -49,17 +49,24 @@ describe('Kubernetes API stand-in over HTTP', () => {
       expect(v1.json.resources[0]).toMatchObject({ name: 'pods', namespaced: true, kind: 'Pod', shortNames: ['po'] });
 
       const crdVersion = { groupVersion: 'crd.projectcalico.org/v1', version: 'v1' };
+      const apps = { groupVersion: 'apps/v1', version: 'v1' };
       expect((await call('GET', '/apis')).json).toEqual({
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: [{ name: 'crd.projectcalico.org', versions: [crdVersion], preferredVersion: crdVersion }],
+        groups: [
+          { name: 'apps', versions: [apps], preferredVersion: apps },
+          { name: 'crd.projectcalico.org', versions: [crdVersion], preferredVersion: crdVersion },
+        ],
       });
+      const appsV1 = await call('GET', '/apis/apps/v1');
+      expect(appsV1.json).toMatchObject({ kind: 'APIResourceList', groupVersion: 'apps/v1' });
+      expect(appsV1.json.resources.map((r: { name: string }) => r.name)).toEqual(['statefulsets', 'statefulsets/status']);
       expect((await call('GET', '/version')).json).toMatchObject({ major: '1', minor: '32' });
       expect((await call('GET', '/healthz')).text).toBe('ok');
     });
 
     it('answers an unknown path with the apiserver\'s 404 Status', async () => {
-      for (const path of ['/api/v1/services', '/apis/apps/v1', '/api/v1/pods/x', '/api/v1/namespaces/ns/pods/x/log']) {
+      for (const path of ['/api/v1/services', '/apis/apps/v1/deployments', '/api/v1/statefulsets', '/api/v1/pods/x', '/api/v1/namespaces/ns/pods/x/log']) {
         const res = await call('GET', path);
         expect([path, res.status, res.json]).toEqual([
           path, 404, status(404, 'NotFound', 'the server could not find the requested resource', {}),

@@ -112,7 +112,13 @@ describe('routes', () => {
     ['/api/v1/namespaces/default/finalize', 'unknown'],
     ['/api/v1/services', 'unknown'],
     ['/api/v2/pods', 'unknown'],
-    ['/apis/apps/v1', 'unknown'],
+    ['/apis/apps/v1', 'discovery appsV1'],
+    ['/apis/apps/v1/namespaces/db/statefulsets', 'collection statefulsets ns=db'],
+    ['/apis/apps/v1/namespaces/db/statefulsets/pg', 'object statefulsets ns=db pg'],
+    ['/apis/apps/v1/watch/statefulsets', 'collection statefulsets ns=- watch'],
+    ['/apis/apps/v1/namespaces/db/pods', 'unknown'],
+    ['/api/v1/namespaces/db/statefulsets', 'unknown'],
+    ['/apis/apps/v1/deployments', 'unknown'],
     ['/api/v1/namespaces/%E0%A4%A/pods', 'unknown'],
   ])('%s → %s', (path, expected) => {
     expect(r(path)).toBe(expected);

@@ -7,6 +7,7 @@ import { authorize, NODE_RULES, type AllocationOwners, type ServiceName } from '
 const HANDLES: Record<string, (string | undefined)[]> = {
   'k8s-pod-network.a': ['node-a'],
   'k8s-pod-network.b': ['node-b'],
+  'atoll-sticky-idle.db.db.0': ['node-b'],
   'k8s-pod-network.mixed': ['node-a', 'node-b'],
   'k8s-pod-network.nobody': [undefined],
 };
@@ -92,6 +93,8 @@ describe('the authorization table', () => {
     ['a node may read its own handle', 'Ipam', 'ipsByHandle', { handleId: 'k8s-pod-network.a' }, 'allowed'],
     ['a node may ask for a handle that does not exist', 'Ipam', 'ipsByHandle', { handleId: 'k8s-pod-network.gone' }, 'allowed'],
     ['a node may not read another node\'s handle', 'Ipam', 'ipsByHandle', { handleId: 'k8s-pod-network.b' }, 'permission-denied: node node-a may not read handle k8s-pod-network.b of node node-b'],
+    ['a node may read a sticky pod identity\'s handle whose address another node last used (the pod moved)', 'Ipam', 'ipsByHandle', { handleId: 'atoll-sticky-idle.db.db.0' }, 'allowed'],
+    ['a node may not release a sticky handle of another node', 'Ipam', 'releaseByHandle', { handleId: 'atoll-sticky-idle.db.db.0' }, 'permission-denied: node node-a may not release handle atoll-sticky-idle.db.db.0 of node node-b'],
     ['a node may release its own addresses', 'Ipam', 'releaseIPs', { options: [{ address: '10.0.0.1', handleId: '', sequenceNumber: '' }] }, 'allowed'],
     ['a node may release a free address when it names the handle', 'Ipam', 'releaseIPs', { options: [{ address: '10.0.0.3', handleId: 'k8s-pod-network.a', sequenceNumber: '' }] }, 'allowed'],
     ['a node may not release a free address without naming the handle', 'Ipam', 'releaseIPs', { options: [{ address: '10.0.0.3', handleId: '', sequenceNumber: '' }] }, 'permission-denied: node node-a may not release 10.0.0.3 without naming its handle (it is not allocated)'],

@@ -13,6 +13,7 @@ import type {
 } from '@atoll/api';
 import { HandOffReason, type GetHolderRequest, type HandOffRequest } from '@atoll/api';
 import { IpamError, Messages } from '@atoll/ipam';
+import { parseStickyHandle } from '@atoll/model';
 import { describeIdentity, type Identity } from './identity';
 
 // The authorization table: what each identity may call. Admins may call everything; a
@@ -91,7 +92,8 @@ const IPAM_NODE_RULES: Readonly<Record<string, NodeRule>> = {
     const foreign = owners.find((n) => n !== ctx.node);
     if (owners.some((n) => n !== ctx.node)) deny(ctx, `release handle ${req.handleId} of ${ownerText(foreign)}`);
   },
-  ipsByHandle: (req: IpsByHandleRequest, ctx) => checkHandle(req.handleId, ctx, `read handle ${req.handleId}`),
+  // A sticky handle is a pod identity's, not a node's: its next pod may start on any node.
+  ipsByHandle: async (req: IpsByHandleRequest, ctx) => (parseStickyHandle(req.handleId) ? undefined : checkHandle(req.handleId, ctx, `read handle ${req.handleId}`)),
   releaseIPs: async (req: ReleaseIPsRequest, ctx) => {
     for (const o of req.options ?? []) {
       const owner = await ctx.owners.ownerOfAddress(o.address);

@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { NO_POOL_LABEL, poolLabeller, publishCandidates, UNKNOWN_NODE_LABEL, type GcMetrics } from './gc-metrics';
 import type { KubeView } from './kube-view';
+import { StickyReleases } from './sticky-releases';
 
 export interface LeakCollectorDeps {
   readonly engine: Pick<IpamEngine, 'releaseIPs' | 'releaseHostAffinities'>;
@@ -51,6 +52,8 @@ export interface PassReport {
   readonly emptyBlocksReleased: string[];
   readonly nodesReleased: string[];
   readonly cooledDownFreed: number;
+  /** Sticky StatefulSet addresses released because their pod identity ended (sticky-releases.ts). */
+  readonly stickyReleased: string[];
 }
 
 const RETRY_AFTER_ERROR_MS = 5000;
@@ -67,6 +70,7 @@ const RETRY_AFTER_ERROR_MS = 5000;
  */
 export class LeakCollector {
   private readonly planner: CollectionPlanner;
+  private readonly sticky: StickyReleases;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private nextRunAt = Infinity;
@@ -84,6 +88,7 @@ export class LeakCollector {
     // clock, a clock stepped an hour forward (NTP, an operator) between two passes would
     // make every leak candidate look an hour old and release it at the next pass.
     this.now = deps.now ?? (() => performance.timeOrigin + performance.now());
+    this.sticky = new StickyReleases({ engine: deps.engine, kube: deps.kube, metrics: deps.metrics, log: deps.log, shouldStop: () => this.shouldStop() }, opts.gracePeriodMs);
   }
 
   /** Starts periodic passes (the first at once) and ones triggered by node deletions. */
@@ -151,7 +156,7 @@ export class LeakCollector {
 
   private async pass(): Promise<PassReport> {
     const { kube, operations, log } = this.deps;
-    const report = { candidates: 0, confirmed: 0, released: [] as string[], refused: [] as string[], resurrected: [] as string[], emptyBlocksReleased: [] as string[], nodesReleased: [] as string[], cooledDownFreed: 0 };
+    const report = { candidates: 0, confirmed: 0, released: [] as string[], refused: [] as string[], resurrected: [] as string[], emptyBlocksReleased: [] as string[], nodesReleased: [] as string[], cooledDownFreed: 0, stickyReleased: [] as string[] };
     if (this.shouldStop()) return { ...report, skipped: 'not the leader' };
     if (!kube.synced()) return { ...report, skipped: 'the Kubernetes caches are not synced' };
 
@@ -176,6 +181,8 @@ export class LeakCollector {
       if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
       await this.releaseHandle(release, report, poolOf);
     }
+    if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
+    report.stickyReleased.push(...(await this.sticky.pass(scan.allocations, this.now())));
     if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };
     for (const block of plan.emptyBlocks) {
       if (this.shouldStop()) return { ...report, skipped: 'lost the lease' };

@@ -33,6 +33,12 @@ export function createGcMetrics(registry: Registry) {
       labelNames: ['ippool', 'node'] as const,
       registers: [registry],
     }),
+    stickyReleases: new Counter({
+      name: 'atoll_sticky_releases_total',
+      help: 'Sticky StatefulSet addresses released because their pod identity ended, by reason (statefulset-deleted, scaled-down, not-sticky)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

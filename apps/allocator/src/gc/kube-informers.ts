@@ -1,10 +1,10 @@
-import { CoreV1Api, KubeConfig, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
 import type { GcPod } from '@atoll/ipam';
 import type { Logger } from 'pino';
-import type { KubeView } from './kube-view';
+import type { GcStatefulSet, KubeView } from './kube-view';
 
 // The leak collector's view of Kubernetes with @kubernetes/client-node: informers on every
-// pod and every node (as kube-controllers), and live GETs for the last check before a
+// pod and every node (as kube-controllers) and every StatefulSet (sticky addresses), and live GETs for the last check before a
 // release. Only this file imports the Kubernetes client; only gc-runner.ts loads it.
 
 /** Loads a kubeconfig file, or the in-cluster service account when `path` is empty. Throws when unusable. */
@@ -29,6 +29,10 @@ export function gcPodOf(p: V1Pod): GcPod {
     ...(p.status?.reason && { reason: p.status.reason }),
     podIPs: ips,
   };
+}
+
+export function gcStatefulSetOf(s: V1StatefulSet): GcStatefulSet {
+  return { replicas: s.spec?.replicas ?? 1, templateAnnotations: { ...(s.spec?.template?.metadata?.annotations ?? {}) } };
 }
 
 /** An informer that restarts after errors and knows whether its cache holds a complete list. */
@@ -78,16 +82,41 @@ export function startKubeInformers(kc: KubeConfig, log: Logger): KubeView {
   const api = kc.makeApiClient(CoreV1Api);
   const pods = new SyncedInformer<V1Pod>(makeInformer(kc, '/api/v1/pods', () => api.listPodForAllNamespaces()), 'pods', log);
   const nodes = new SyncedInformer<V1Node>(makeInformer(kc, '/api/v1/nodes', () => api.listNode()), 'nodes', log);
+  // Sticky addresses end with their StatefulSet's ordinal (sticky-releases.ts).
+  const apps = kc.makeApiClient(AppsV1Api);
+  const sets = new SyncedInformer<V1StatefulSet>(makeInformer(kc, '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces()), 'statefulsets', log);
   const nodeDeletedCallbacks: (() => void)[] = [];
   nodes.informer.on('delete', () => nodeDeletedCallbacks.forEach((cb) => cb()));
   pods.start();
   nodes.start();
+  sets.start();
 
   return {
     synced: () => pods.synced && nodes.synced,
+    statefulSetsSynced: () => sets.synced,
     pod(namespace, name) {
       const p = pods.informer.get(name, namespace);
       return p && gcPodOf(p);
+    },
+    statefulSet(namespace, name) {
+      const s = sets.informer.get(name, namespace);
+      return s && gcStatefulSetOf(s);
+    },
+    async getStatefulSetLive(namespace, name) {
+      try {
+        return gcStatefulSetOf(await apps.readNamespacedStatefulSet({ name, namespace }));
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async getNamespaceAnnotationsLive(name) {
+      try {
+        return { ...((await api.readNamespace({ name })).metadata?.annotations ?? {}) };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
     },
     nodeNames: () => new Set(nodes.informer.list().map((n) => n.metadata?.name ?? '')),
     async getPodLive(namespace, name) {
@@ -111,7 +140,7 @@ export function startKubeInformers(kc: KubeConfig, log: Logger): KubeView {
       nodeDeletedCallbacks.push(cb);
     },
     async stop() {
-      await Promise.all([pods.stop(), nodes.stop()]);
+      await Promise.all([pods.stop(), nodes.stop(), sets.stop()]);
     },
   };
 }

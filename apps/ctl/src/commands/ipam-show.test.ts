@@ -103,6 +103,8 @@ describe('ipam show --ip', () => {
     f.allocations = [
       allocation('10.244.118.70', '10.244.118.64/26', 'host:node-1', { pod: 'nano-66d4c99f8b-jm5s9', namespace: 'default', node: 'node-1' }, 'k8s-pod-network.abc'),
       allocation('10.244.118.71', '10.244.118.64/26', 'host:node-1', {}, ''),
+      allocation('10.244.118.72', '10.244.118.64/26', 'host:node-1', { pod: 'db-2', namespace: 'prod', node: 'node-1', sandbox: 'k8s-pod-network.def' }, 'atoll-sticky.prod.db.2'),
+      allocation('10.244.118.73', '10.244.118.64/26', 'host:node-1', { pod: 'db-3', namespace: 'prod', node: 'node-1' }, 'atoll-sticky-idle.prod.db.3'),
     ];
     return f;
   };
@@ -112,6 +114,19 @@ describe('ipam show --ip', () => {
     expect(run.stdout).toBe(
       'IP 10.244.118.70 is in use\nHandle ID: k8s-pod-network.abc\nActive Owner Attributes:\n  namespace: default\n  node: node-1\n  pod: nano-66d4c99f8b-jm5s9\n',
     );
+  });
+
+  it('says that a sticky address is kept for its StatefulSet pod identity, and whether a sandbox uses it', async () => {
+    const used = await runCtl(['ipam', 'show', '--ip=10.244.118.72'], fake());
+    expect(used.stdout.split('\n').slice(0, 3)).toEqual([
+      'IP 10.244.118.72 is in use',
+      'Handle ID: atoll-sticky.prod.db.2',
+      'Sticky: kept for StatefulSet pod identity prod/db/2 (namespace/set/ordinal); used by sandbox k8s-pod-network.def',
+    ]);
+    const idle = await runCtl(['ipam', 'show', '--ip=10.244.118.73'], fake());
+    expect(idle.stdout).toContain('Sticky: kept for StatefulSet pod identity prod/db/3 (namespace/set/ordinal); no sandbox uses it now\n');
+    const json = parseJsonLossless((await runCtl(['ipam', 'show', '--ip=10.244.118.73', '-o', 'json'], fake())).stdout) as Record<string, unknown>;
+    expect(json['sticky']).toEqual({ identity: 'prod/db/3', inUse: false });
   });
 
   it('says when an address in use has no handle or attributes', async () => {

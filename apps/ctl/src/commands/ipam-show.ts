@@ -1,5 +1,6 @@
 import type { BlockUtilization } from '@atoll/api';
 import { formatIp, tryParseIp } from '@atoll/ipmath';
+import { parseStickyHandle, stickyIdentityText } from '@atoll/model';
 import { booleanFlag, expectPositionals, outputFormat, ParsedArgs, stringFlag } from '../args';
 import type { CommandContext, CtlIo, IpamApi } from '../context';
 import { CliError, UsageError } from '../errors';
@@ -92,6 +93,8 @@ export async function showIp(api: Pick<IpamApi, 'getAssignmentAttributes'>, io: 
     io.out(format === 'json' ? formatJson({ ip, assigned: false }) : `${ip} is not assigned\n`);
     return;
   }
+  // A sticky address belongs to a StatefulSet pod identity, kept across its pods (libs/model sticky-handle.ts).
+  const sticky = parseStickyHandle(attrs.handleId);
   if (format === 'json') {
     io.out(
       formatJson({
@@ -99,6 +102,7 @@ export async function showIp(api: Pick<IpamApi, 'getAssignmentAttributes'>, io: 
         assigned: true,
         block: attrs.block,
         handleId: attrs.handleId,
+        ...(sticky && { sticky: { identity: stickyIdentityText(sticky), inUse: !sticky.idle } }),
         attributes: attrs.attributes,
         sequenceNumber: attrs.sequenceNumber === '' ? null : BigInt(attrs.sequenceNumber),
       }),
@@ -106,6 +110,10 @@ export async function showIp(api: Pick<IpamApi, 'getAssignmentAttributes'>, io: 
     return;
   }
   let text = `IP ${ip} is in use\nHandle ID: ${attrs.handleId || '<none>'}\n`;
+  if (sticky) {
+    const user = sticky.idle ? 'no sandbox uses it now' : `used by sandbox ${attrs.attributes['sandbox'] ?? '<unknown>'}`;
+    text += `Sticky: kept for StatefulSet pod identity ${stickyIdentityText(sticky)} (namespace/set/ordinal); ${user}\n`;
+  }
   const keys = Object.keys(attrs.attributes).sort();
   if (keys.length === 0) text += 'No Active Owner attributes defined\n';
   else text += `Active Owner Attributes:\n${keys.map((k) => `  ${k}: ${attrs.attributes[k]}\n`).join('')}`;

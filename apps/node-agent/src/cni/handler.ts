@@ -11,6 +11,8 @@ import { checkAddressListPools, type WorkloadPool } from './address-list';
 import { StaticAssignment } from './static-assign';
 import { POD_UID_ATTRIBUTE, StaticHandOff } from './static-handoff';
 import { cniResult, hostPrefix, mainPluginResult } from './result';
+import { SANDBOX_ATTRIBUTE, stickyIdentityOf, StickyAddresses } from './sticky';
+import { stickyHandle } from '@atoll/model';
 
 // What the node agent does for each CNI command. The plugin has checked the environment;
 // this checks the configuration, resolves the pod's annotations, and asks the allocator.
@@ -52,6 +54,8 @@ interface Assigned {
   readonly allocated: boolean;
   /** Handles of this same pod's earlier sandboxes whose addresses were handed to this one. */
   readonly earlierSandboxes?: readonly string[];
+  /** Held under the pod identity's sticky handle: a failed ADD parks them instead of releasing. */
+  readonly sticky?: boolean;
 }
 
 const isNotFound = (err: unknown) => (err as { code?: string }).code === 'not-found';
@@ -64,11 +68,14 @@ function calicoTimestamp(d: Date): string {
 
 export class CniHandler {
   private readonly handOff: StaticHandOff | undefined;
+  private readonly sticky: StickyAddresses | undefined;
 
   constructor(private readonly deps: CniHandlerDeps) {
     this.handOff =
       deps.staticIps &&
       new StaticHandOff({ staticIps: deps.staticIps, pods: deps.pods, graceMs: deps.staticHandOffGraceMs ?? DEFAULT_STATIC_HANDOFF_GRACE_MS, now: () => (deps.now ?? (() => new Date()))().getTime(), log: deps.log });
+    this.sticky =
+      deps.staticIps && this.handOff && new StickyAddresses({ allocator: deps.allocator, staticIps: deps.staticIps, handOff: this.handOff, pods: deps.pods, node: deps.nodeName, log: deps.log });
   }
 
   /** Answers with the result JSON text ('' for commands without a result); throws CniFailure. */
@@ -148,8 +155,9 @@ export class CniHandler {
       log.info({ ips: attached.addresses.map((a) => a.cidr), hostLink: attached.hostLink.name, ms: Math.round(performance.now() - started) }, 'wired the pod');
       return JSON.stringify(mainPluginResult(netconf.cniVersion, attached));
     } catch (err) {
-      // all or nothing: the addresses go back when the pod cannot be wired
-      if (assigned.allocated) await this.deps.allocator.releaseByHandle({ handleId }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
+      // all or nothing: the addresses go back when the pod cannot be wired (a sticky pod's to its identity)
+      if (assigned.sticky) await this.sticky!.park(handleId).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
+      else if (assigned.allocated) await this.deps.allocator.releaseByHandle({ handleId }).catch((e: unknown) => log.warn({ err: e }, 'rollback failed'));
       throw new CniFailure(CniCode.internal, (err as Error).message);
     }
   }
@@ -165,7 +173,7 @@ export class CniHandler {
     return this.deps.podNetwork;
   }
 
-  private async assign(req: CniRequest, netconf: NetConf, args: CniArgs, handleId: string): Promise<Assigned> {
+  private async assign(req: CniRequest, netconf: NetConf, args: CniArgs, sandboxHandle: string): Promise<Assigned> {
     const started = performance.now();
     const ctx = await this.podContext(args);
     const podReadMs = Math.round(performance.now() - started);
@@ -176,9 +184,24 @@ export class CniHandler {
       ...(ctx.k8s && { namespace: args.podNamespace!, pod: args.podName! }),
       ...(ctx.k8s && ctx.uid && { [POD_UID_ATTRIBUTE]: ctx.uid }),
     };
-    const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
-
     if (request.kind === 'no-ipam') return { addresses: request.ips.map(hostPrefix), allocated: false };
+
+    // A sticky StatefulSet pod's addresses (auto-assigned or from its list) are its identity's.
+    const identity = ctx.k8s && request.kind !== 'static' ? stickyIdentityOf(args.podNamespace!, args.podName!, ctx.annotations, ctx.nsAnnotations, ctx.ownerReferences) : undefined;
+    if (identity && !this.sticky) throw new CniFailure(CniCode.badConfig, `pod ${args.podNamespace}/${args.podName} is sticky, but this node agent has no StaticIps connection to keep its addresses`);
+    const handleId = identity ? stickyHandle(identity) : sandboxHandle;
+    if (identity) attributes[SANDBOX_ATTRIBUTE] = sandboxHandle;
+    const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
+    if (identity) {
+      const requester = { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes, sandbox: sandboxHandle };
+      const kept = await this.sticky!.reclaim(identity, requester);
+      if (kept.ips.length > 0) {
+        // As when first given: an auto-assigned address with its block's prefix, a list entry as a host address.
+        const addresses = request.kind === 'auto' ? await Promise.all(kept.ips.map((ip) => this.withBlockPrefix(ip))) : kept.ips.map(hostPrefix);
+        log.info({ ips: addresses, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned the sticky addresses');
+        return { addresses, allocated: true, sticky: true, ...(kept.earlierSandboxes.length > 0 && { earlierSandboxes: kept.earlierSandboxes }) };
+      }
+    }
 
     if (request.kind === 'static' || request.kind === 'list') {
       const requester = ctx.k8s ? { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes } : undefined;
@@ -193,7 +216,7 @@ export class CniHandler {
       const handedOff = job.handOffs();
       log.info({ ips: assigned, podReadMs, ms: Math.round(performance.now() - started), ...(handedOff.length > 0 && { handedOffFrom: handedOff }) }, 'assigned specific addresses');
       const earlierSandboxes = [...new Set(handedOff.filter((h) => h.reason === 'same-pod').map((h) => h.from))];
-      return { addresses: assigned.map(hostPrefix), allocated: true, ...(earlierSandboxes.length > 0 && { earlierSandboxes }) };
+      return { addresses: assigned.map(hostPrefix), allocated: true, ...(identity && { sticky: true }), ...(earlierSandboxes.length > 0 && { earlierSandboxes }) };
     }
 
     try {
@@ -212,9 +235,18 @@ export class CniHandler {
       });
       const ips = [...(r.ipv4?.ips ?? []), ...(r.ipv6?.ips ?? [])];
       log.info({ ips, podReadMs, ms: Math.round(performance.now() - started) }, 'assigned addresses');
-      return { addresses: ips, allocated: true };
+      return { addresses: ips, allocated: true, ...(identity && { sticky: true }) };
     } catch (err) {
       throw fromAllocatorError(err, 'failed to assign an IP address');
+    }
+  }
+
+  private async withBlockPrefix(ip: string): Promise<string> {
+    try {
+      const { block } = await this.deps.allocator.getAssignmentAttributes({ ip });
+      return `${ip}/${block.split('/')[1]}`;
+    } catch (err) {
+      throw fromAllocatorError(err, `failed to read the block of sticky address ${ip}`);
     }
   }
 
@@ -237,16 +269,24 @@ export class CniHandler {
       });
     }
     // Both handles at once: one round trip to the allocator instead of two.
+    let releasedAny = false;
     await Promise.all(
       handles.map(async (handleId) => {
         try {
           const r = await this.deps.allocator.releaseByHandle({ handleId });
+          releasedAny = true;
           this.deps.log.info({ handle: handleId, node: this.deps.nodeName, ips: r.released }, 'released addresses');
         } catch (err) {
           if (!isNotFound(err)) failure ??= err; // keep going: release what can be released
         }
       }),
     );
+    // A sandbox whose handle held nothing may be a sticky pod's: its addresses stay the identity's.
+    if (!releasedAny && failure === undefined && this.sticky) {
+      await this.sticky.park(handles[0]!).catch((err: unknown) => {
+        failure = err;
+      });
+    }
     if (failure instanceof CniFailure) throw failure;
     if (failure !== undefined) throw fromAllocatorError(failure, 'failed to release addresses');
     return '';
@@ -263,6 +303,12 @@ export class CniHandler {
     } catch (err) {
       if (isNotFound(err)) actual = [];
       else throw fromAllocatorError(err, 'failed to check addresses');
+    }
+    // A sticky pod's sandbox holds nothing itself: its addresses are under the identity's handle.
+    if (actual.length === 0 && this.sticky) {
+      actual = (await this.sticky.ofSandbox(handleId).catch((err: unknown) => {
+        throw fromAllocatorError(err, 'failed to check addresses');
+      })).sort();
     }
     if (expected.length === 0 || expected.join(',') !== actual.join(',')) {
       throw new CniFailure(CniCode.badConfig, `addresses of ${handleId} are [${actual.join(' ')}], but prevResult has [${expected.join(' ')}]`);

@@ -3,7 +3,7 @@ import type { AllocatorClients } from '@atoll/api';
 /** The allocator calls the agent makes (a subset of the gRPC client, so tests can fake it). */
 export type AllocatorPort = Pick<
   AllocatorClients['ipam'],
-  'autoAssign' | 'assignIp' | 'releaseIPs' | 'releaseByHandle' | 'ipsByHandle' | 'listAllocations' | 'getIpamConfig'
+  'autoAssign' | 'assignIp' | 'releaseIPs' | 'releaseByHandle' | 'ipsByHandle' | 'listAllocations' | 'getIpamConfig' | 'getAssignmentAttributes'
 >;
 
 /** The StaticIps calls the agent makes to hand a requested address over (see static-handoff.ts). */

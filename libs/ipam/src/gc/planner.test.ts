@@ -165,6 +165,21 @@ describe('the garbage collection planner', () => {
       expect(plan.nodesToRelease).toEqual([]);
     });
 
+    it('never counts a sticky StatefulSet address as a leak, though its pod is gone, and keeps its deleted node', () => {
+      const idle = podAddress('10.0.0.1', { handle: 'atoll-sticky-idle.db.pg.0', ns: 'db', pod: 'pg-0', node: 'gone' });
+      const inUse = podAddress('10.0.0.2', { handle: 'atoll-sticky.db.pg.1', ns: 'db', pod: 'pg-1' });
+      const world: World = { allocations: [idle, inUse], blocks: [block('10.0.0.0/26', 'gone', false)], pods: [], nodes: ['n1'] };
+      for (const now of [T0, T0 + GRACE + 1, T0 + 10 * GRACE]) {
+        const plan = pass(planner, world, now);
+        expect(plan.verdicts.map((v) => [v.allocation.address, v.state, v.reason])).toEqual([
+          ['10.0.0.1', 'ignored', 'sticky address of db/pg/0'],
+          ['10.0.0.2', 'ignored', 'sticky address of db/pg/1'],
+        ]);
+        expect(plan.releases).toEqual([]);
+        expect(plan.nodesToRelease).toEqual([]);
+      }
+    });
+
     it('lets a Windows host reservation not stand in the way of releasing its deleted node', () => {
       const windows = { ...podAddress('10.0.0.1'), handleId: 'windows-reserved-ipam-handle', attributes: { node: 'gone' } };
       const plan = pass(planner, { allocations: [windows], blocks: [block('10.0.0.0/26', 'gone', true)], pods: [], nodes: [] }, T0);

@@ -1,4 +1,4 @@
-import { AttributeKeys } from '@atoll/model';
+import { AttributeKeys, parseStickyHandle, stickyIdentityText } from '@atoll/model';
 import type { Allocation } from '../allocations';
 import { allocationKey, allocationKind, podAllocationValidity } from './validity';
 import type { AllocationVerdict, CollectionInput, CollectionPlan, EmptyBlockRelease, HandleRelease } from './types';
@@ -90,6 +90,10 @@ export class CollectionPlanner {
       const kind = allocationKind(a);
       if (kind === 'windows-reserved') {
         verdicts.push(this.verdict(a, node, 'ignored', 'Windows host reservation'));
+      } else if (kind === 'sticky') {
+        // Released only when its StatefulSet ordinal is gone (the collector's sticky pass), or by hand.
+        canRelease = false;
+        verdicts.push(this.verdict(a, node, 'ignored', `sticky address of ${stickyIdentityText(parseStickyHandle(a.handleId)!)}`));
       } else if (kind === 'unknown') {
         canRelease = false;
         verdicts.push(this.verdict(a, node, 'ignored', 'neither a pod nor a tunnel address'));

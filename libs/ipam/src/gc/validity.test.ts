@@ -24,6 +24,9 @@ describe('what an allocation is for', () => {
     ['an address with a pod but no namespace is of unknown use', allocation({ attributes: { node: 'n1', pod: 'p' } }), 'unknown'],
     ['an address with an unknown type is of unknown use', allocation({ attributes: { node: 'n1', type: 'loadBalancer' } }), 'unknown'],
     ['a Windows host reservation is recognised by its handle, in any case', allocation({ handleId: 'Windows-Reserved-IPAM-Handle' }), 'windows-reserved'],
+    ['a sticky StatefulSet address in use is its identity\'s, not its pod\'s', allocation({ handleId: 'atoll-sticky.db.pg.0', attributes: { node: 'n1', namespace: 'db', pod: 'pg-0' } }), 'sticky'],
+    ['an idle sticky StatefulSet address is its identity\'s', allocation({ handleId: 'atoll-sticky-idle.db.pg.3', attributes: { node: 'n1', namespace: 'db', pod: 'pg-3' } }), 'sticky'],
+    ['a handle that only looks sticky is judged as usual', allocation({ handleId: 'atoll-sticky.db' }), 'pod'],
   ])('%s', (_sentence, a, kind) => {
     expect(allocationKind(a)).toBe(kind);
   });

@@ -1,5 +1,5 @@
 import { ipEquals, tryParseIp } from '@atoll/ipmath';
-import { AttributeKeys } from '@atoll/model';
+import { AttributeKeys, parseStickyHandle } from '@atoll/model';
 import type { Allocation } from '../allocations';
 import { WINDOWS_RESERVED_HANDLE } from '../block';
 import type { GcPod } from './types';
@@ -13,11 +13,13 @@ export const TUNNEL_ADDRESS_TYPES: ReadonlySet<string> = new Set([
   'wireguardV6TunnelAddress',
 ]);
 
-export type AllocationKind = 'windows-reserved' | 'pod' | 'tunnel' | 'unknown';
+export type AllocationKind = 'windows-reserved' | 'sticky' | 'pod' | 'tunnel' | 'unknown';
 
 /** What an allocation is for, from its handle and attributes. */
 export function allocationKind(a: Allocation): AllocationKind {
   if (a.handleId?.toLowerCase() === WINDOWS_RESERVED_HANDLE) return 'windows-reserved';
+  // A StatefulSet pod identity's address outlives its pods: judged by its StatefulSet, not by a pod.
+  if (parseStickyHandle(a.handleId)) return 'sticky';
   if (a.attributes[AttributeKeys.namespace] && a.attributes[AttributeKeys.pod]) return 'pod';
   const type = a.attributes[AttributeKeys.type];
   if (type !== undefined && TUNNEL_ADDRESS_TYPES.has(type)) return 'tunnel';

@@ -7,3 +7,5 @@ export type { IpamHandle } from './handle';
 export { decodeIpamConfig, DEFAULT_IPAM_CONFIG, encodeIpamConfig } from './ipam-config';
 export type { IpamConfig, KubeVirtPersistence } from './ipam-config';
 export { RecordDecodeError } from './record-error';
+export { IDLE_STICKY_HANDLE_PREFIX, idleStickyHandle, parseStickyHandle, STICKY_HANDLE_PREFIX, stickyHandle, stickyIdentityText } from './sticky-handle';
+export type { StickyIdentity } from './sticky-handle';
