@@ -17,10 +17,22 @@ const USED_BY_CODE: Readonly<Record<string, { readonly app: string; readonly rul
   // apps/node-agent/src/kube/kube-client.ts: informers on this node's pods, namespaces and
   // this Node (list + watch), and a GET of each when the cache has not caught up.
   'atoll-node-agent': { app: 'apps/node-agent', rules: [{ apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: ['get', 'list', 'watch'] }] },
-  // apps/allocator/src/gc/kube-informers.ts: the leak collector's informers on every pod and
-  // node, and a live GET of each before it releases an address.
-  'atoll-allocator': { app: 'apps/allocator', rules: [{ apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }] },
+  // apps/allocator/src/gc/kube-informers.ts: the leak collector's informers on every pod,
+  // node and StatefulSet, and a live GET of each before it releases an address; a GET of a
+  // sticky pod's namespace for its atoll.io/sticky annotation.
+  'atoll-allocator': {
+    app: 'apps/allocator',
+    rules: [
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'watch'] },
+    ],
+  },
 };
+
+// atollctl runs on an operator's machine with the operator's own kubeconfig (migrate,
+// explain), never under a ServiceAccount of deploy/: no grant of ours applies to it.
+const RUN_WITH_OPERATOR_CREDENTIALS = ['apps/ctl'];
 
 const READ_VERBS = ['get', 'list', 'watch'];
 
@@ -31,6 +43,8 @@ const grants = (rules: readonly Rule[]): string[] =>
 // --- what the code calls ------------------------------------------------------------------
 
 const CLIENT = '@kubernetes/client-node';
+/** Resources of the `apps` group (AppsV1Api); every other resource the code reads is core. */
+const APPS_GROUP_RESOURCES = new Set(['statefulsets', 'deployments', 'daemonsets', 'replicasets', 'controllerrevisions']);
 const VERB_OF_METHOD: Readonly<Record<string, string>> = { read: 'get', list: 'list', create: 'create', replace: 'update', patch: 'patch', delete: 'delete', deleteCollection: 'deletecollection' };
 
 function sourceFiles(dir: string): string[] {
@@ -50,18 +64,19 @@ function grantsCalledIn(file: string): string[] {
   const rel = path.relative(REPO_ROOT, file);
   const out: string[] = [];
   for (const m of text.matchAll(/makeApiClient\((\w+)\)/g)) {
-    if (m[1] !== 'CoreV1Api') throw new Error(`${rel} uses ${m[1]}: teach deploy/test/rbac.test.ts its methods`);
+    if (m[1] !== 'CoreV1Api' && m[1] !== 'AppsV1Api') throw new Error(`${rel} uses ${m[1]}: teach deploy/test/rbac.test.ts its methods`);
   }
   if (/\bnew Watch\(|\bKubernetesObjectApi\b/.test(text)) throw new Error(`${rel} uses a generic client: teach deploy/test/rbac.test.ts what it calls`);
   for (const m of text.matchAll(/makeInformer\(\s*\w+\s*,\s*[`'"]\/api\/v1\/([a-z]+)/g)) out.push(`|${m[1]}|list`, `|${m[1]}|watch`);
+  for (const m of text.matchAll(/makeInformer\(\s*\w+\s*,\s*[`'"]\/apis\/apps\/v1\/([a-z]+)/g)) out.push(`apps|${m[1]}|list`, `apps|${m[1]}|watch`);
   for (const m of text.matchAll(/\.(read|list|create|replace|patch|delete|deleteCollection)(?:Namespaced)?([A-Z][A-Za-z]*?)(?:ForAllNamespaces)?(Status)?\(/g)) {
-    const resource = `${m[2]!.charAt(0).toLowerCase()}${m[2]!.slice(1)}s${m[3] ? '/status' : ''}`;
-    out.push(`|${resource}|${VERB_OF_METHOD[m[1]!]}`);
+    const resource = `${m[2]!.toLowerCase()}s${m[3] ? '/status' : ''}`; // StatefulSet → statefulsets
+    out.push(`${APPS_GROUP_RESOURCES.has(resource) ? 'apps' : ''}|${resource}|${VERB_OF_METHOD[m[1]!]}`);
   }
   return out;
 }
 
-const APPS = readdirSync(path.join(REPO_ROOT, 'apps')).filter((a) => readdirSync(path.join(REPO_ROOT, 'apps', a)).includes('src'));
+const APPS = readdirSync(path.join(REPO_ROOT, 'apps')).filter((a) => readdirSync(path.join(REPO_ROOT, 'apps', a)).includes('src') && !RUN_WITH_OPERATOR_CREDENTIALS.includes(`apps/${a}`));
 
 describe('the table of what the code uses', () => {
   it('lists every app that talks to Kubernetes', () => {
