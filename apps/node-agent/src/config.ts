@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseGoDuration } from '@atoll/model';
 import { parseRoutingFlags, ROUTING_FLAGS, type NodeAddresses, type RoutingConfig } from './routing/routing-config';
 
 // Flags with ATOLL_* environment equivalents (flags win). Bad values stop start-up with
@@ -85,11 +86,8 @@ function positiveInt(flag: string, text: string, max: number): number {
 
 /** A Go duration of whole units ("30s", "2m", "1m30s", "500ms", "0"), as Kubernetes flags take them. */
 function duration(flag: string, text: string): number {
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (text === '0') return 0;
-  if (!/^(\d+(ms|s|m|h))+$/.test(text)) throw new ConfigError(`--${flag}: expected a duration such as 30s, 2m or 1m30s, got ${JSON.stringify(text)}`);
-  let ms = 0;
-  for (const m of text.matchAll(/(\d+)(ms|s|m|h)/g)) ms += Number(m[1]) * unit[m[2]!]!;
+  const ms = parseGoDuration(text);
+  if (ms === undefined) throw new ConfigError(`--${flag}: expected a duration such as 30s, 2m or 1m30s, got ${JSON.stringify(text)}`);
   if (ms > 24 * 3_600_000) throw new ConfigError(`--${flag}: at most 24h, got ${JSON.stringify(text)}`);
   return ms;
 }

@@ -5,3 +5,4 @@ export * from './selector';
 export * from './resources';
 export * from './loading';
 export * from './cni';
+export * from './duration';

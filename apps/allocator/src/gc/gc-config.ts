@@ -1,4 +1,4 @@
-import { formatDuration, parseGoDuration } from './duration';
+import { formatDuration, parseGoDuration } from '@atoll/model';
 
 // The leak collector's flags (spread into ALLOCATOR_FLAGS). Durations are Go's syntax, as in
 // Calico's KubeControllersConfiguration (`leakGracePeriod: 15m`).

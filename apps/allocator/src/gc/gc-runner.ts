@@ -6,7 +6,7 @@ import { campaign, type LeasingDatastore, type Leadership } from '@atoll/store';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { LeakCollector } from './collector';
-import { formatDuration } from './duration';
+import { formatDuration } from '@atoll/model';
 import type { LeakCollectorConfig } from './gc-config';
 import { createGcMetrics } from './gc-metrics';
 import type { KubeView } from './kube-view';

@@ -1,4 +1,4 @@
-import { formatDuration, parseGoDuration } from '../gc/duration';
+import { formatDuration, parseGoDuration } from '@atoll/model';
 
 // The allocation history's flags (spread into ALLOCATOR_FLAGS).
 

@@ -3,7 +3,7 @@ import { formatIp, tryParseIp } from '@atoll/ipmath';
 import { expectPositionals, outputFormat, ParsedArgs, stringFlag } from '../args';
 import type { CommandContext, CtlIo, HistoryApi } from '../context';
 import { CliError, UsageError } from '../errors';
-import { parseDurationMs } from '../format/duration';
+import { parseGoDuration } from '@atoll/model';
 import { formatJson } from '../format/json';
 import { renderTabTable } from '../format/tab-table';
 import { refusalMessage } from '../rpc-errors';
@@ -51,7 +51,7 @@ export function historyRequestOf(args: ParsedArgs, now: Date): HistoryRequest {
   if (node !== undefined && node.trim() === '') throw new UsageError(`flag --node needs a node name; ${SEE}`);
   let sinceAt = '';
   if (since !== undefined) {
-    const ms = parseDurationMs(since);
+    const ms = parseGoDuration(since);
     sinceAt = ms !== undefined ? new Date(now.getTime() - ms).toISOString() : RFC3339.test(since) ? rfc3339('since', since) : '';
     if (sinceAt === '') throw new UsageError(`flag --since needs a duration such as 24h or 90m (or an RFC 3339 time), got ${JSON.stringify(since)}; ${SEE}`);
   }

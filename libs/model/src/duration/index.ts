@@ -1,0 +1,1 @@
+export { formatDuration, parseGoDuration } from './go-duration';
