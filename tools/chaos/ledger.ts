@@ -11,6 +11,13 @@
 //   land, and nothing but the DEL or the leak collector can release it; so are ADDs through
 //   an agent that was stopped, or whose link to its replica was cut, meanwhile: the replica
 //   may have served the ADD and its answer been lost on the way back (RELIABILITY.md).
+// Sticky StatefulSet pods (`atoll.io/sticky`) keep their addresses across pods, so:
+// - an address a sticky identity got stays that identity's, parked or held, until it is
+//   released on purpose: handed to any other pod meanwhile, it is a duplicate;
+// - every successful ADD of the identity returns the addresses of its first one;
+// - at the end they are held under the identity's handles, by nothing else (checkStickyAtEnd).
+// A failed sticky ADD is not held to the failed-ADD release: its identity's handles keep
+// the addresses on purpose.
 
 export interface ChaosPod {
   readonly seq: number;
@@ -21,6 +28,8 @@ export interface ChaosPod {
   readonly agent: number;
   /** Asked for with the ipAddrs annotation. */
   readonly staticIp?: string;
+  /** A sticky StatefulSet pod: its identity (`<namespace>/<set>/<ordinal>`) and the handle its addresses are parked under between pods; `handle` is the identity's in-use handle. */
+  readonly sticky?: { readonly identity: string; readonly idleHandle: string };
   ips: readonly string[];
   addResult?: unknown;
   /** performance.now() when ADD succeeded / when the first DEL started. */
@@ -64,6 +73,16 @@ export interface LostFinding {
   readonly atMs: number;
 }
 
+export interface StickyFinding {
+  readonly identity: string;
+  /** The addresses of the identity's first successful ADD, and what was found instead. */
+  readonly expected: readonly string[];
+  readonly got: readonly string[];
+  /** The pod whose ADD returned `got`, or `end` for the listing after every pod was deleted. */
+  readonly seenAt: string;
+  readonly atMs: number;
+}
+
 export interface ListedAllocation {
   readonly address: string;
   readonly handleId: string;
@@ -77,6 +96,12 @@ export class Ledger {
   readonly duplicates: DuplicateFinding[] = [];
   readonly lost: LostFinding[] = [];
   readonly heldAfterFailure: HeldAfterFailureFinding[] = [];
+  readonly stickyChanged: StickyFinding[] = [];
+  /** Each sticky identity's addresses (from its first successful ADD) and handles, until released on purpose. */
+  private readonly stickyFirst = new Map<string, { ips: readonly string[]; handles: readonly string[] }>();
+  /** Address → the sticky identity it belongs to. */
+  private readonly stickyOwner = new Map<string, string>();
+  stickyAdds = 0;
   private readonly failedPods = new Set<ChaosPod>();
   private readonly killWindows: { from: number; to: number }[] = [];
   private killsInProgress = 0;
@@ -115,9 +140,51 @@ export class Ledger {
       if (other && other !== pod) {
         this.note(`b|${ip}|${other.name}|${pod.name}`, this.duplicates, { address: ip, holders: [`${other.namespace}/${other.name}`, `${pod.namespace}/${pod.name}`], seenBy: 'bookkeeping', atMs: Math.round(this.now() - this.t0) });
       }
+      const owner = this.stickyOwner.get(ip);
+      if (owner !== undefined && owner !== pod.sticky?.identity) {
+        this.note(`s|${ip}|${owner}|${pod.name}`, this.duplicates, { address: ip, holders: [`sticky ${owner}`, `${pod.namespace}/${pod.name}`], seenBy: 'bookkeeping', atMs: Math.round(this.now() - this.t0) });
+      }
       this.holders.set(ip, pod);
     }
     this.livePods.add(pod);
+    if (pod.sticky) this.stickyAddSucceeded(pod, pod.sticky.identity, ips);
+  }
+
+  private stickyAddSucceeded(pod: ChaosPod, identity: string, ips: readonly string[]): void {
+    this.stickyAdds++;
+    const first = this.stickyFirst.get(identity);
+    if (first === undefined) {
+      this.stickyFirst.set(identity, { ips: [...ips].sort(), handles: [pod.handle, pod.sticky!.idleHandle] });
+      for (const ip of ips) if (!this.stickyOwner.has(ip)) this.stickyOwner.set(ip, identity);
+      return;
+    }
+    const got = [...ips].sort();
+    if (got.join(',') !== first.ips.join(',')) {
+      this.note(`c|${identity}|${pod.name}|${pod.containerId}`, this.stickyChanged, { identity, expected: first.ips, got, seenAt: `${pod.namespace}/${pod.name} (${pod.containerId})`, atMs: Math.round(this.now() - this.t0) });
+    }
+  }
+
+  /** The identity's addresses were released on purpose: from now on they may go to anyone, and its next ADD starts afresh. */
+  stickyReleased(identity: string): void {
+    for (const [ip, owner] of this.stickyOwner) if (owner === identity) this.stickyOwner.delete(ip);
+    this.stickyFirst.delete(identity);
+  }
+
+  /** Sticky identities not released yet, with the handles their addresses must be under. */
+  get stickyIdentities(): ReadonlyMap<string, { readonly ips: readonly string[]; readonly handles: readonly string[] }> {
+    return this.stickyFirst;
+  }
+
+  /** The listing after every pod was deleted: each identity holds exactly its addresses, under its own handles. */
+  checkStickyAtEnd(allocations: readonly ListedAllocation[]): void {
+    const at = Math.round(this.now() - this.t0);
+    for (const [identity, first] of this.stickyFirst) {
+      const got = allocations
+        .filter((a) => first.handles.includes(a.handleId) || first.ips.includes(a.address))
+        .map((a) => (first.handles.includes(a.handleId) ? a.address : `${a.address} under ${a.handleId}`))
+        .sort();
+      if (got.join(',') !== first.ips.join(',')) this.note(`e|${identity}`, this.stickyChanged, { identity, expected: first.ips, got, seenAt: 'end', atMs: at });
+    }
   }
 
   /** An allocator replica is being killed (`allocatorKillEnded` when it serves again). */
@@ -152,6 +219,7 @@ export class Ledger {
   addFailed(pod: ChaosPod, startedAt: number): void {
     pod.addStartAt = startedAt;
     pod.addFailedAt = this.now();
+    if (pod.sticky) return; // its identity's handles keep the addresses on purpose
     if (this.overlapsKill(startedAt, pod.addFailedAt) || this.overlapsAgentCut(pod.agent, startedAt, pod.addFailedAt)) this.exemptFailedAdds++;
     else this.failedPods.add(pod);
   }

@@ -11,11 +11,18 @@ import type { OpStats } from './stats';
 // the DEL after a failed ADD comes only `failedAddDelDelayMs` later (cut short when the
 // load ends), so that the ledger can see whether the allocator released what the failed
 // ADD assigned without waiting for the DEL.
+// Sticky pods: the StatefulSet STICKY_SET's pods `<set>-<ordinal>` (owner reference, the
+// `atoll.io/sticky` annotation), each deleted and recreated over and over (a new UID, a
+// new container ID), on the next node each time, so their addresses move across nodes
+// while the faults run.
 
 export const STATIC_POOL = '10.201.0.0/24';
 export const STATIC_ADDRESSES: readonly string[] = Array.from({ length: 64 }, (_, i) => `10.201.0.${10 + i}`);
 export const POD_POOL = '10.200.0.0/20';
 export const POD_NAMESPACE = 'chaos';
+export const STICKY_SET = 'sticky';
+/** How long a sticky pod stays attached before it is deleted and recreated. */
+const STICKY_HOLD_MS = 200;
 
 export interface LoadOptions {
   readonly concurrency: number;
@@ -24,6 +31,7 @@ export interface LoadOptions {
   readonly boundMs: number;
   readonly delRetryMs: number;
   readonly failedAddDelDelayMs: number;
+  readonly stickyPods: number;
 }
 
 export class Load {
@@ -81,6 +89,47 @@ export class Load {
     });
   }
 
+  /** The sticky StatefulSet, whose pods the sticky workers create (the leak collector judges their addresses by it). */
+  async createStickySet(): Promise<void> {
+    if (this.opts.stickyPods === 0) return;
+    await this.cluster.kube.createStatefulSet({
+      metadata: { name: STICKY_SET, namespace: POD_NAMESPACE },
+      spec: { replicas: this.opts.stickyPods, template: { metadata: { annotations: { 'atoll.io/sticky': 'true' } } } },
+    });
+  }
+
+  private async newStickyPod(ordinal: number, agent: number): Promise<ChaosPod> {
+    const seq = ++this.seq;
+    const name = `${STICKY_SET}-${ordinal}`;
+    const containerId = `s${seq.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    await this.cluster.kube.createPod({
+      metadata: {
+        name,
+        namespace: POD_NAMESPACE,
+        annotations: { 'atoll.io/sticky': 'true' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: STICKY_SET, uid: `${STICKY_SET}-uid`, controller: true }],
+      },
+      spec: { nodeName: this.cluster.agents[agent]!.nodeName, containers: [{ name: 'c', image: 'none' }] },
+    });
+    const id = `${POD_NAMESPACE}.${STICKY_SET}.${ordinal}`;
+    return {
+      seq, name, namespace: POD_NAMESPACE, containerId, agent, ips: [], released: false,
+      handle: `atoll-sticky.${id}`,
+      sticky: { identity: `${POD_NAMESPACE}/${STICKY_SET}/${ordinal}`, idleHandle: `atoll-sticky-idle.${id}` },
+    };
+  }
+
+  /** One sticky identity: its pod created, attached, held briefly, deleted (DEL, then the object), and again on the next node. */
+  async stickyWorker(ordinal: number, done: () => boolean): Promise<void> {
+    for (let turn = ordinal; !done(); turn++) {
+      const pod = await this.newStickyPod(ordinal, turn % this.cluster.agents.length);
+      const outcome = await this.addPod(pod);
+      if (outcome.ok) await this.pause(STICKY_HOLD_MS);
+      await this.runtimeDelete(pod);
+      if (!pod.released) return; // stuck: the pod object stays, so its name cannot be reused
+    }
+  }
+
   /** ADD; on failure the runtime's DEL. Resolves the pod when it is live. */
   async add(agent: number, opts: { probe?: boolean; wantStatic?: boolean } = {}): Promise<{ pod: ChaosPod; outcome: IpamOutcome }> {
     const pod = await this.newPod(agent, opts.wantStatic ?? false);
@@ -111,7 +160,8 @@ export class Load {
       this.stats.record('DEL', pod.name, r);
       if (r.ok) {
         this.ledger.released(pod);
-        await this.cluster.kube.deletePod(pod.namespace, pod.name).catch(() => undefined);
+        // A sticky pod's name comes back at once: its object must be gone, not terminating.
+        await this.cluster.kube.deletePod(pod.namespace, pod.name, pod.sticky ? { gracePeriodSeconds: 0 } : {}).catch(() => undefined);
         return;
       }
       if (performance.now() > giveUpAt) {

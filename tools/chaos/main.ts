@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../src/processes';
 import { parseFaultGroups } from './faults';
-import { fromEnv, LONG_FORM } from './options';
+import { fromEnv, LONG_FORM, parseStickyPods } from './options';
 import { formatReportLines } from './report';
 import { runChaos } from './run-chaos';
 
@@ -12,10 +12,16 @@ import { runChaos } from './run-chaos';
 // Ctrl-C stops the load early; the pods are still deleted and every process stopped.
 
 async function main(): Promise<number> {
-  const faultsArg = process.argv.slice(2).find((a) => a.startsWith('--faults='));
-  const unknown = process.argv.slice(2).filter((a) => !a.startsWith('--faults='));
-  if (unknown.length > 0) throw new Error(`unknown argument ${JSON.stringify(unknown[0])}; the only one is --faults=<groups>`);
-  const options = { ...fromEnv(LONG_FORM, process.env), ...(faultsArg && { faults: parseFaultGroups(faultsArg.slice('--faults='.length)) }) };
+  const args = process.argv.slice(2);
+  const faultsArg = args.find((a) => a.startsWith('--faults='));
+  const stickyArg = args.find((a) => a.startsWith('--sticky-pods='));
+  const unknown = args.filter((a) => a !== faultsArg && a !== stickyArg);
+  if (unknown.length > 0) throw new Error(`unknown argument ${JSON.stringify(unknown[0])}; the only ones are --faults=<groups> and --sticky-pods=<n>`);
+  const options = {
+    ...fromEnv(LONG_FORM, process.env),
+    ...(faultsArg && { faults: parseFaultGroups(faultsArg.slice('--faults='.length)) }),
+    ...(stickyArg && { stickyPods: parseStickyPods(stickyArg.slice('--sticky-pods='.length)) }),
+  };
   const out = process.env['ATOLL_CHAOS_OUT'] || path.join(REPO_ROOT, '.bench', 'chaos.json');
   const abort = new AbortController();
   const interrupt = () => {
@@ -27,7 +33,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', interrupt);
   const started = Date.now();
   const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-  log(`chaos long form: ${options.operations} operations, at least ${options.minFaults} faults (${options.faults.join(', ')}), ${options.concurrency} workers, seed ${options.seed}`);
+  log(`chaos long form: ${options.operations} operations, at least ${options.minFaults} faults (${options.faults.join(', ')}), ${options.concurrency} workers, ${options.stickyPods} sticky pods, seed ${options.seed}`);
   const report = await runChaos({ ...options, log, signal: abort.signal });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -18,6 +18,8 @@ export interface ChaosOptions {
   readonly holdPerWorker: number;
   /** Share of ADDs that ask for a specific address (ipAddrs annotation). */
   readonly staticFraction: number;
+  /** Sticky StatefulSet pods deleted and recreated over and over, on the next node each time (`--sticky-pods=N`). */
+  readonly stickyPods: number;
   /** No ADD or DEL may take longer than this (it is killed and counted as hung). */
   readonly boundMs: number;
   /** How long a pod's DEL is retried (code 11) before the run calls it stuck. */
@@ -54,6 +56,7 @@ export const SHORT_FORM: ChaosOptions = {
   concurrency: 6,
   holdPerWorker: 3,
   staticFraction: 0.15,
+  stickyPods: 2,
   boundMs: 30_000,
   delRetryMs: 60_000,
   failedAddGraceMs: 20_000,
@@ -77,6 +80,7 @@ export const LONG_FORM: ChaosOptions = {
   faultIntervalMs: 2500,
   concurrency: 8,
   holdPerWorker: 5,
+  stickyPods: 4,
   delRetryMs: 120_000,
   maxDurationMs: 30 * 60_000,
   seed: Date.now() % 1_000_000,
@@ -89,6 +93,7 @@ const ENV: Readonly<Record<string, keyof ChaosOptions>> = {
   ATOLL_CHAOS_CONCURRENCY: 'concurrency',
   ATOLL_CHAOS_HOLD: 'holdPerWorker',
   ATOLL_CHAOS_STATIC_FRACTION: 'staticFraction',
+  ATOLL_CHAOS_STICKY_PODS: 'stickyPods',
   ATOLL_CHAOS_BOUND_MS: 'boundMs',
   ATOLL_CHAOS_DEL_RETRY_MS: 'delRetryMs',
   ATOLL_CHAOS_FAILED_ADD_GRACE_MS: 'failedAddGraceMs',
@@ -133,4 +138,11 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** `--sticky-pods=N`: a whole number, 0 (none) to 64. */
+export function parseStickyPods(text: string): number {
+  const n = Number(text);
+  if (text === '' || !Number.isInteger(n) || n < 0 || n > 64) throw new Error(`--sticky-pods: expected a whole number from 0 to 64, got ${JSON.stringify(text)}`);
+  return n;
 }

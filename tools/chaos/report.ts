@@ -1,4 +1,4 @@
-import type { DuplicateFinding, HeldAfterFailureFinding, LostFinding } from './ledger';
+import type { DuplicateFinding, HeldAfterFailureFinding, LostFinding, StickyFinding } from './ledger';
 import type { FaultKind, FaultRecord, ProbeRecord } from './faults';
 import type { BadFailure, LatencySummary } from './stats';
 
@@ -26,6 +26,8 @@ export interface ChaosReport {
   readonly heldAfterFailedAddFindings: readonly HeldAfterFailureFinding[];
   /** Failed ADDs not checked for that because an allocator replica was killed while they ran. */
   readonly failedAddsExempt: number;
+  /** Sticky StatefulSet pods: identities, their successful ADDs, and the ADDs (or the end) that found other addresses than the first ADD's. */
+  readonly sticky: { readonly pods: number; readonly identities: number; readonly adds: number; readonly changed: number; readonly changedFindings: readonly StickyFinding[] };
   readonly leaks: number;
   readonly leakedAllocations: readonly { readonly address: string; readonly handleId: string }[];
   readonly leakedHandles: number;
@@ -49,6 +51,7 @@ export function formatReportLines(r: ChaosReport): string[] {
     `duplicates: ${r.duplicates}`,
     `lost allocations (a live pod's address not allocated to it): ${r.lost}`,
     `held after a failed ADD, before its DEL: ${r.heldAfterFailedAdd} (${r.failedAddsExempt} failed ADDs exempt: an allocator was killed, or their agent stopped or cut off, meanwhile)`,
+    `sticky pods: ${r.sticky.pods} identities, ${r.sticky.adds} ADDs; addresses other than the first ADD's: ${r.sticky.changed}`,
     `leaks: ${r.leaks} addresses, ${r.leakedHandles} handles; stuck DELs: ${r.stuckDeletes}`,
     `continuous checks: ${r.monitor.listings} listings (${r.monitor.unavailable} unavailable), at most ${r.monitor.maxAllocations} allocations at once`,
     `atollctl ipam check: exit ${r.ipamCheck.exitCode}, ${r.ipamCheck.summary}; ipam show: ${r.ipamShowInUse} in use`,

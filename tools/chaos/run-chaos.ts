@@ -61,6 +61,19 @@ async function finalListing(cluster: ChaosCluster): Promise<{ address: string; h
   }
 }
 
+/** Releases every sticky identity's handles that hold something (as the leak collector does once its StatefulSet is deleted). */
+async function releaseSticky(cluster: ChaosCluster, ledger: Ledger, listedHandles: ReadonlySet<string>): Promise<void> {
+  const client = cluster.connect();
+  try {
+    for (const [identity, { handles }] of [...ledger.stickyIdentities]) {
+      for (const handleId of handles) if (listedHandles.has(handleId)) await client.ipam.releaseByHandle({ handleId });
+      ledger.stickyReleased(identity);
+    }
+  } finally {
+    client.close();
+  }
+}
+
 function inUseFromShow(text: string): number | null {
   try {
     const show = JSON.parse(text) as { pools: { inUse: number }[]; orphanBlocks: { inUse: number }[] };
@@ -91,6 +104,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const ledger = new Ledger(t0, { failedAddGraceMs: options.failedAddGraceMs });
     const stats = new OpStats(t0);
     const load = new Load(cluster, ledger, stats, options, seededRandom(options.seed));
+    await load.createStickySet();
     const faults = new FaultInjector(cluster, load, options, log, t0);
     const monitor = new AllocationMonitor(cluster, ledger, options.monitorIntervalMs);
     monitor.start();
@@ -113,7 +127,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
       }
     })();
-    await Promise.all([faultLoop, ...Array.from({ length: options.concurrency }, (_, w) => load.worker(w, done))]);
+    await Promise.all([faultLoop, ...Array.from({ length: options.concurrency }, (_, w) => load.worker(w, done)), ...Array.from({ length: options.stickyPods }, (_, i) => load.stickyWorker(i, done))]);
     clearInterval(progress);
     await load.drain();
     await monitor.stop();
@@ -123,6 +137,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const a of cluster.allocators) if (!cluster.allocatorUp(a.index)) problems.push(`allocator ${a.index} is not running at the end`);
     for (const a of cluster.agents) if (!cluster.agentUp(a.index)) problems.push(`agent ${a.nodeName} is not running at the end`);
 
+    // The sticky identities' addresses outlive their pods: checked where they are, then released on purpose.
+    const beforeRelease = await finalListing(cluster);
+    ledger.checkStickyAtEnd(beforeRelease);
+    const stickyIdentities = ledger.stickyIdentities.size;
+    await releaseSticky(cluster, ledger, new Set(beforeRelease.map((a) => a.handleId)));
     const listing = await finalListing(cluster);
     const remaining = listing.filter((a) => !TUNNEL_HANDLE.test(a.handleId));
     const tunnelHandles = new Set(listing.filter((a) => TUNNEL_HANDLE.test(a.handleId)).map((a) => a.handleId)).size;
@@ -154,6 +173,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       heldAfterFailedAdd: ledger.heldAfterFailure.length,
       heldAfterFailedAddFindings: ledger.heldAfterFailure.slice(0, 50),
       failedAddsExempt: ledger.exemptFailedAdds,
+      sticky: { pods: options.stickyPods, identities: stickyIdentities, adds: ledger.stickyAdds, changed: ledger.stickyChanged.length, changedFindings: ledger.stickyChanged.slice(0, 50) },
       leaks: remaining.length,
       leakedAllocations: remaining.slice(0, 50).map((a) => ({ address: a.address, handleId: a.handleId })),
       leakedHandles: checked ? checked.handles - tunnelHandles : -1,
@@ -178,6 +198,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   if (r.duplicates > 0) problems.push(`${r.duplicates} addresses were held by two live pods or handles at once, first: ${JSON.stringify(r.duplicateFindings[0])}`);
   if (r.heldAfterFailedAdd > 0) problems.push(`${r.heldAfterFailedAdd} addresses were still held ${options.failedAddGraceMs} ms after their pod's ADD had failed (before its DEL), first: ${JSON.stringify(r.heldAfterFailedAddFindings[0])}`);
+  if (r.sticky.pods > 0 && r.sticky.adds === 0) problems.push('no sticky pod was ever attached');
+  if (r.sticky.changed > 0) problems.push(`${r.sticky.changed} times a sticky identity's addresses were not those of its first ADD, first: ${JSON.stringify(r.sticky.changedFindings[0])}`);
   if (r.lost > 0) problems.push(`${r.lost} addresses held by live pods were missing from the datastore, first: ${JSON.stringify(r.lostFindings[0])}`);
   if (r.failures.notRetryable.length > 0) {
     const first = r.failures.notRetryable[0]!;

@@ -1,4 +1,4 @@
-import { FAULT_KINDS, Ledger, parseFaultGroups, seededRandom, fromEnv, SHORT_FORM, type ChaosPod } from '../../../tools/chaos';
+import { FAULT_KINDS, Ledger, parseFaultGroups, parseStickyPods, seededRandom, fromEnv, SHORT_FORM, type ChaosPod } from '../../../tools/chaos';
 
 // The chaos suite's bookkeeping must catch what it claims to catch: these feed the ledger
 // the histories of real defects (an address handed out twice, an allocation lost under a
@@ -209,11 +209,123 @@ describe('the chaos ledger: an agent stopped, or cut off from its allocator', ()
   });
 });
 
+/** A sticky StatefulSet pod `sticky-<ordinal>` as the load makes it: a new container ID each time, on `agent`. */
+const stickyPod = (ordinal: number, agent: number): ChaosPod => {
+  const id = `chaos.sticky.${ordinal}`;
+  return { ...pod(`sticky-${ordinal}`), containerId: `s${++seq}`, agent, handle: `atoll-sticky.${id}`, sticky: { identity: `chaos/sticky/${ordinal}`, idleHandle: `atoll-sticky-idle.${id}` } };
+};
+/** The runtime deletes the pod: DEL starts, succeeds (the agent parks the address). */
+const deleted = (ledger: Ledger, p: ChaosPod) => {
+  ledger.delStarting(p);
+  ledger.released(p);
+};
+
+describe('the chaos ledger: sticky StatefulSet pods recreated across nodes', () => {
+  it('accepts a sticky address coming back to the same identity on other nodes, parked between pods, and held under its handles at the end', () => {
+    const ledger = new Ledger();
+    const first = stickyPod(0, 0);
+    ledger.addSucceeded(first, ['10.200.0.17'], {});
+    ledger.checkListing(listed(['10.200.0.17', first.handle]), performance.now());
+    deleted(ledger, first);
+    ledger.checkListing(listed(['10.200.0.17', first.sticky!.idleHandle]), performance.now());
+    const failed = stickyPod(0, 1); // its ADD failed (code 11) while an allocator was killed; the address stays the identity's
+    ledger.addFailed(failed, performance.now());
+    deleted(ledger, failed);
+    const second = stickyPod(0, 2);
+    ledger.addSucceeded(second, ['10.200.0.17'], {});
+    const other = pod('chaos-41');
+    ledger.addSucceeded(other, ['10.200.0.18'], {});
+    ledger.checkListing(listed(['10.200.0.17', second.handle], ['10.200.0.18', other]), performance.now());
+    deleted(ledger, second);
+    deleted(ledger, other);
+    ledger.checkStickyAtEnd(listed(['10.200.0.17', 'atoll-sticky-idle.chaos.sticky.0']));
+    expect(ledger.duplicates).toEqual([]);
+    expect(ledger.lost).toEqual([]);
+    expect(ledger.stickyChanged).toEqual([]);
+    expect(ledger.heldAfterFailure).toEqual([]);
+    expect(ledger.stickyAdds).toBe(2);
+  });
+
+  it('reports a sticky address handed to a second live identity', () => {
+    const ledger = new Ledger();
+    const zero = stickyPod(0, 0);
+    const one = stickyPod(1, 1);
+    ledger.addSucceeded(zero, ['10.200.0.17'], {});
+    ledger.addSucceeded(one, ['10.200.0.17'], {});
+    expect(ledger.duplicates).toEqual([
+      expect.objectContaining({ address: '10.200.0.17', holders: ['chaos/sticky-0', 'chaos/sticky-1'], seenBy: 'bookkeeping' }),
+      expect.objectContaining({ address: '10.200.0.17', holders: ['sticky chaos/sticky/0', 'chaos/sticky-1'], seenBy: 'bookkeeping' }),
+    ]);
+  });
+
+  it('reports a parked sticky address handed to another pod while its identity has no pod', () => {
+    const ledger = new Ledger();
+    const zero = stickyPod(0, 0);
+    ledger.addSucceeded(zero, ['10.200.0.17'], {});
+    deleted(ledger, zero);
+    const one = stickyPod(1, 1);
+    const plain = pod('chaos-42');
+    ledger.addSucceeded(one, ['10.200.0.17'], {});
+    ledger.addSucceeded(plain, ['10.200.0.17'], {});
+    expect(ledger.duplicates).toEqual([
+      expect.objectContaining({ address: '10.200.0.17', holders: ['sticky chaos/sticky/0', 'chaos/sticky-1'] }),
+      expect.objectContaining({ address: '10.200.0.17', holders: ['chaos/sticky-1', 'chaos/chaos-42'] }),
+      expect.objectContaining({ address: '10.200.0.17', holders: ['sticky chaos/sticky/0', 'chaos/chaos-42'] }),
+    ]);
+  });
+
+  it('reports a recreated sticky pod given other addresses than its identity\'s first ADD', () => {
+    const ledger = new Ledger();
+    const first = stickyPod(0, 0);
+    ledger.addSucceeded(first, ['10.200.0.17'], {});
+    deleted(ledger, first);
+    const second = stickyPod(0, 1);
+    ledger.addSucceeded(second, ['10.200.0.33'], {});
+    expect(ledger.stickyChanged).toEqual([expect.objectContaining({ identity: 'chaos/sticky/0', expected: ['10.200.0.17'], got: ['10.200.0.33'] })]);
+  });
+
+  it('reports, at the end, a sticky address gone from its identity or held under another handle', () => {
+    const ledger = new Ledger();
+    const zero = stickyPod(0, 0);
+    const one = stickyPod(1, 1);
+    ledger.addSucceeded(zero, ['10.200.0.17'], {});
+    ledger.addSucceeded(one, ['10.200.0.18'], {});
+    deleted(ledger, zero);
+    deleted(ledger, one);
+    ledger.checkStickyAtEnd(listed(['10.200.0.18', 'k8s-pod-network.someone-else']));
+    expect(ledger.stickyChanged).toEqual([
+      expect.objectContaining({ identity: 'chaos/sticky/0', expected: ['10.200.0.17'], got: [], seenAt: 'end' }),
+      expect.objectContaining({ identity: 'chaos/sticky/1', expected: ['10.200.0.18'], got: ['10.200.0.18 under k8s-pod-network.someone-else'], seenAt: 'end' }),
+    ]);
+  });
+
+  it('lets an address go to anyone once its identity released it on purpose, and the identity start afresh', () => {
+    const ledger = new Ledger();
+    const zero = stickyPod(0, 0);
+    ledger.addSucceeded(zero, ['10.200.0.17'], {});
+    deleted(ledger, zero);
+    ledger.stickyReleased('chaos/sticky/0');
+    ledger.addSucceeded(pod('chaos-43'), ['10.200.0.17'], {});
+    ledger.addSucceeded(stickyPod(0, 1), ['10.200.0.40'], {});
+    ledger.checkStickyAtEnd([]);
+    expect(ledger.duplicates).toEqual([]);
+    expect(ledger.stickyChanged).toEqual([expect.objectContaining({ identity: 'chaos/sticky/0', expected: ['10.200.0.40'], got: [], seenAt: 'end' })]);
+  });
+});
+
 describe('chaos settings', () => {
   it('reads ATOLL_CHAOS_* over the defaults and refuses bad values naming the variable', () => {
     expect(fromEnv(SHORT_FORM, { ATOLL_CHAOS_OPERATIONS: '20000', ATOLL_CHAOS_STATIC_FRACTION: '0.5' })).toMatchObject({ operations: 20000, staticFraction: 0.5, agents: 5 });
     expect(() => fromEnv(SHORT_FORM, { ATOLL_CHAOS_OPERATIONS: 'lots' })).toThrow('ATOLL_CHAOS_OPERATIONS: expected a whole number, got "lots"');
     expect(() => fromEnv(SHORT_FORM, { ATOLL_CHAOS_AGENTS: '0' })).toThrow('at least 1');
+  });
+
+  it('reads --sticky-pods as a whole number and refuses anything else naming the option', () => {
+    expect(parseStickyPods('3')).toBe(3);
+    expect(parseStickyPods('0')).toBe(0);
+    for (const bad of ['', '-1', '2.5', 'two', '65']) expect(() => parseStickyPods(bad)).toThrow(/--sticky-pods: expected a whole number from 0 to 64/);
+    expect(fromEnv(SHORT_FORM, { ATOLL_CHAOS_STICKY_PODS: '5' }).stickyPods).toBe(5);
+    expect(SHORT_FORM.stickyPods).toBeGreaterThan(0);
   });
 
   it('selects fault kinds by group with --faults, and refuses an unknown group naming it', () => {

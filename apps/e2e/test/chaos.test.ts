@@ -5,7 +5,8 @@ import { FAULT_KINDS, formatReportLines, runChaos, SHORT_FORM, type ChaosReport 
 // real atoll-ipam, while allocator replicas are SIGKILLed and restarted, the etcd leader is
 // killed and restarted, agents are restarted, a replica is cut off from every etcd member
 // and a replica's links to etcd drop every answer for a while, and etcd is filled to its
-// quota and recovered by an operator's steps. The promises checked are in
+// quota and recovered by an operator's steps; sticky StatefulSet pods are deleted and
+// recreated on another node all along. The promises checked are in
 // RELIABILITY.md; every one of them must hold for the run to pass.
 
 describe('chaos: allocator crashes, etcd leader loss, agent restarts, allocatorâ€“etcd partitions and a full etcd under load', () => {
@@ -30,6 +31,14 @@ describe('chaos: allocator crashes, etcd leader loss, agent restarts, allocatorâ
     expect(report.monitor.listings).toBeGreaterThan(20);
     expect(report.duplicateFindings).toEqual([]);
     expect(report.duplicates).toBe(0);
+  });
+
+  it('keeps each sticky StatefulSet pod\'s addresses across recreations on other nodes, and hands them to no other pod', () => {
+    expect(report.sticky.pods).toBe(SHORT_FORM.stickyPods);
+    expect(report.sticky.identities).toBe(SHORT_FORM.stickyPods);
+    expect(report.sticky.adds).toBeGreaterThan(2 * SHORT_FORM.stickyPods);
+    expect(report.sticky.changedFindings).toEqual([]);
+    expect(report.sticky.changed).toBe(0);
   });
 
   it('never loses the allocation of an address a live pod holds', () => {

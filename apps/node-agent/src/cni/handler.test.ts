@@ -102,6 +102,20 @@ describe('the CNI handler', () => {
     await expect(h.handle(req('ADD'))).rejects.toMatchObject({ code: cniCode });
   });
 
+  it('answers code 11 when the datastore is unavailable while a sticky pod takes its addresses back (etcd out of space)', async () => {
+    const outOfSpace = rpcError('unavailable', 'datastore unavailable: etcd is out of space');
+    // Parked by the last pod's DEL: moving it back to the in-use handle is a write, which etcd refuses.
+    const a = fakeAllocator({ ipsByHandle: async (r: { handleId: string }) => ({ ips: r.handleId === 'atoll-sticky-idle.ns.db.0' ? ['10.0.0.7'] : [] }) } as never);
+    const staticIps = { getHolder: async () => ({ handleId: 'atoll-sticky-idle.ns.db.0', attributes: {} }), handOff: async () => Promise.reject(outOfSpace) };
+    const sticky = {
+      pod: async () => ({ annotations: { 'atoll.io/sticky': 'true' }, labels: {}, uid: 'u1', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'db-uid', controller: true }] }),
+      namespace: async () => ({ annotations: {}, labels: {} }),
+    };
+    const h = new CniHandler({ nodeName: 'n', allocator: a.port, staticIps, pods: sticky, log } as never);
+    await expect(h.handle(req('ADD', { args: 'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=db-0' }))).rejects.toMatchObject({ code: 11, message: expect.stringContaining('etcd is out of space') });
+    expect(a.calls.map((c) => c.method)).toEqual(['ipsByHandle', 'ipsByHandle']);
+  });
+
   it('fails ADD for a pod the Kubernetes API does not know, with a retryable code', async () => {
     const h = new CniHandler({ nodeName: 'n', allocator: fakeAllocator().port, pods: { pod: async () => undefined, namespace: async () => undefined }, log });
     await expect(h.handle(req('ADD'))).rejects.toMatchObject({ code: 11, message: 'pod ns/pod not found in the Kubernetes API' });

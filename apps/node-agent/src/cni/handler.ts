@@ -194,7 +194,10 @@ export class CniHandler {
     const log = this.deps.log.child({ handle: handleId, node: this.deps.nodeName });
     if (identity) {
       const requester = { namespace: args.podNamespace!, name: args.podName!, uid: ctx.uid, handleId, node: this.deps.nodeName, attributes, sandbox: sandboxHandle };
-      const kept = await this.sticky!.reclaim(identity, requester);
+      // Its datastore errors are the allocator's: out of space or unreachable is code 11, as for any ADD.
+      const kept = await this.sticky!.reclaim(identity, requester).catch((err: unknown) => {
+        throw fromAllocatorError(err, 'failed to take the sticky addresses');
+      });
       if (kept.ips.length > 0) {
         // As when first given: an auto-assigned address with its block's prefix, a list entry as a host address.
         const addresses = request.kind === 'auto' ? await Promise.all(kept.ips.map((ip) => this.withBlockPrefix(ip))) : kept.ips.map(hostPrefix);
