@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { stringifyJsonLossless } from '@atoll/model';
+import { calicoHostnameHash, stringifyJsonLossless } from '@atoll/model';
 
 // A Calico-written Kubernetes-datastore IPAM dataset of realistic shape, built the way
 // Calico's own clients write the objects (names derived from CIDRs, affinity labels,
@@ -36,25 +35,6 @@ const obj = (plural: string, kind: string, name: string, spec: Record<string, un
   plural,
   body: { apiVersion: API, kind, metadata: { name, ...(labels && { labels }) }, spec },
 });
-
-function hostnameHash(node: string): string {
-  // Calico's label: base32 (no padding) of sha3-256 of the host name.
-  const bytes = createHash('sha3-256').update(node).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
-  return out;
-}
 
 /** Blocks of pool 10.<pool>.0.0/16, /26 each: the n-th block's base address. */
 function v4Block(poolOctet: number, n: number): { cidr: string; name: string; base: [number, number, number, number] } {
@@ -183,7 +163,7 @@ export function calicoKddDataset(opts: CalicoKddDatasetOptions = {}): CalicoKddD
         'BlockAffinity',
         `${node}-${b.name}`,
         { state: b.owner === null ? 'pendingDeletion' : 'confirmed', node, type: 'host', cidr: b.cidr, deleted: 'false' },
-        { 'projectcalico.org/hostname-hash': hostnameHash(node), 'projectcalico.org/affinity-type': 'host', 'projectcalico.org/ip-version': '4' },
+        { 'projectcalico.org/hostname-hash': calicoHostnameHash(node), 'projectcalico.org/affinity-type': 'host', 'projectcalico.org/ip-version': '4' },
       ),
     );
   }

@@ -6,3 +6,4 @@ export * from './resources';
 export * from './loading';
 export * from './cni';
 export * from './duration';
+export * from './kdd';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Cidr, formatCidr } from '@atoll/ipmath';
+import { calicoHostnameHash } from '@atoll/model';
 
 // How Calico's Kubernetes datastore names its IPAM objects (libcalico-go names.CIDRToName
 // and the affinity/handle clients), and the labels it puts on affinities for listing.
@@ -26,25 +27,6 @@ export function handleName(handleId: string): string {
   return handleId.toLowerCase();
 }
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 without padding (Go's base32.StdEncoding.WithPadding(NoPadding)). */
-function base32NoPad(bytes: Uint8Array): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
-
 export const AFFINITY_LABELS = {
   hostnameHash: 'projectcalico.org/hostname-hash',
   affinityType: 'projectcalico.org/affinity-type',
@@ -54,7 +36,7 @@ export const AFFINITY_LABELS = {
 /** The labels Calico lists a host's affinities by (EnsureBlockAffinityLabels). */
 export function affinityLabels(node: string, type: string, cidr: Cidr): Record<string, string> {
   return {
-    [AFFINITY_LABELS.hostnameHash]: base32NoPad(createHash('sha3-256').update(node).digest()),
+    [AFFINITY_LABELS.hostnameHash]: calicoHostnameHash(node),
     [AFFINITY_LABELS.affinityType]: type,
     [AFFINITY_LABELS.ipVersion]: String(cidr.version),
   };

@@ -1,0 +1,1 @@
+export { calicoHostnameHash } from './hostname-hash';
