@@ -4,7 +4,7 @@ import { IpamError, Messages } from '../errors';
 import type { AutoAssignRequest, AutoAssignResult, FamilyAssignment } from '../ipam';
 import { commitChanges, IpamRecords, type BlockRecord, type HandleRecord } from '../io';
 import { historyCause } from '../history/history-cause';
-import { selectPools } from '../pools/select-pools';
+import { selectPools, type PoolSelection } from '../pools/select-pools';
 import { retryOnConflict, RetryPolicy } from '../retry';
 import type { IpamContext } from '../resource-view';
 import type { NodeView, PoolView } from '../types';
@@ -33,6 +33,22 @@ interface FamilyPlan {
   readonly pools: readonly PoolView[];
 }
 
+/**
+ * What pool selection weighs for one family of a request: the pools, the node, the
+ * namespace and the use. The assignment and `explain` judge pools from this one description.
+ */
+export function poolSelectionFor(req: AutoAssignRequest, pools: readonly PoolView[], node: NodeView, version: IpVersion, requested: readonly Cidr[] | undefined): PoolSelection {
+  return {
+    pools,
+    version,
+    ...(requested && { requested }),
+    host: req.hostname,
+    nodeLabels: node.labels,
+    ...(req.namespaceLabels && { namespaceLabels: req.namespaceLabels }),
+    use: req.intendedUse,
+  };
+}
+
 /** A request with its pools chosen, or the error that refuses it before any write. */
 type Plan = { readonly req: AutoAssignRequest; readonly families: readonly FamilyPlan[] } | { readonly req: AutoAssignRequest; readonly error: IpamError };
 
@@ -58,16 +74,7 @@ function planRequest(req: AutoAssignRequest, ctx: IpamContext, node: NodeView): 
       [6, req.num6, req.ipv6Pools],
     ] as const) {
       if (num <= 0) continue;
-      const requested = resolvePoolRefs(refs, ctx.pools);
-      const pools = selectPools({
-        pools: ctx.pools,
-        version,
-        ...(requested && { requested }),
-        host: req.hostname,
-        nodeLabels: node.labels,
-        ...(req.namespaceLabels && { namespaceLabels: req.namespaceLabels }),
-        use: req.intendedUse,
-      });
+      const pools = selectPools(poolSelectionFor(req, ctx.pools, node, version, resolvePoolRefs(refs, ctx.pools)));
       families.push({ version, num, pools });
     }
     return { req, families };

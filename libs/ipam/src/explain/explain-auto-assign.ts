@@ -2,7 +2,7 @@ import { cidrContains, cidrFromAddress, formatCidr, IpVersion, parseIp } from '@
 import { affinityString, blockKey, decodeBlock } from '@atoll/model';
 import type { Datastore } from '@atoll/store';
 import { partialFulfillmentError } from '../all-or-nothing';
-import { resolvePoolRefs } from '../assign/auto-assign';
+import { poolSelectionFor, resolvePoolRefs } from '../assign/auto-assign';
 import { IpamEngine } from '../engine';
 import { IpamError, Messages } from '../errors';
 import type { AutoAssignRequest } from '../ipam';
@@ -140,15 +140,7 @@ export async function explainAutoAssign(deps: ExplainDeps, req: AutoAssignReques
       if (err instanceof IpamError) return { families, error: err };
       throw err;
     }
-    const { judgements } = judgePools({
-      pools: ctx.pools,
-      version,
-      ...(requested && { requested }),
-      host: req.hostname,
-      nodeLabels: node.labels,
-      ...(req.namespaceLabels && { namespaceLabels: req.namespaceLabels }),
-      use: req.intendedUse,
-    });
+    const { judgements } = judgePools(poolSelectionFor(req, ctx.pools, node, version, requested));
     const addresses = full.addresses.filter((a) => parseIp(a.ip).version === version);
     const used = new Set(addresses.map((a) => a.pool));
     const pools: PoolExplanation[] = [];
