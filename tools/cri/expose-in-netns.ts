@@ -75,7 +75,14 @@ export async function exposeInNetns(opts: {
   };
   const stop = async () => {
     child.stdin!.destroy();
-    if (child.pid && child.exitCode === null && child.signalCode === null) await terminateProcess(child.pid, 2000);
+    const running = () => child.exitCode === null && child.signalCode === null;
+    if (child.pid && running()) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await terminateProcess(child.pid, 2000);
+      // terminateProcess returns once the forwarder is dead, possibly still a zombie: its
+      // PID is only gone once Node has reaped it, which 'exit' reports.
+      if (running()) await exited;
+    }
     await closeServer();
   };
 
